@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The Debian packages the tests use as real peers: libiscsi's tools (iscsi-test-cu, iscsi-inq,
+# iscsi-ls, iscsi-perf) and headers for the load generator, tgt as the reference target, QEMU with
+# its iSCSI block driver. Installs only what is missing.
+set -euo pipefail
+pkgs=(libiscsi-bin libiscsi-dev tgt qemu-system-x86 qemu-utils qemu-block-extra gcc iproute2)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-test-deps: missing packages ${missing[*]}; run as root or install them with apt-get" >&2
+  exit 1
+fi
+echo "install-test-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
