@@ -1,0 +1,60 @@
+package dev.apiary.lun;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * A block device as the target sees it: byte-addressed verbs and nothing of SCSI.
+ *
+ * <p>This is the seam LIO calls {@code sbc_ops} (execute_rw, sync_cache, write_same, unmap): the SCSI
+ * layer turns opcodes into these calls, so a file, a copy-on-write clone and a Ceph RBD image all
+ * plug in without knowing what a CDB is. Offsets and lengths are in bytes; callers keep them inside
+ * {@link #size()} (the SCSI layer checks LBA ranges once, before it calls a volume).
+ *
+ * <p>Implementations are safe for concurrent calls: the target issues many commands at once. Calls
+ * may block (disk, network), so the target never makes them on an event-loop thread.
+ */
+public interface Volume extends Closeable {
+
+    /** A name for messages and metrics: a path, a store id or an RBD image spec. */
+    String name();
+
+    /** Current capacity in bytes. It may grow while the volume is open (see {@link #resize}). */
+    long size();
+
+    /** Fills {@code dst} from {@code offset}: exactly {@code dst.remaining()} bytes; unwritten ranges read as zeros. */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /**
+     * Writes all of {@code src} at {@code offset}. With {@code fua} (force unit access) the data is
+     * durable when this returns; otherwise only after the next {@link #flush()}.
+     */
+    void write(long offset, ByteBuffer src, boolean fua) throws IOException;
+
+    /** Makes every write that has returned durable (SYNCHRONIZE CACHE). */
+    void flush() throws IOException;
+
+    /**
+     * Deallocates a range: afterwards it reads as zeros. A volume that cannot free space writes
+     * zeros instead, which keeps the contract (SBC-3 LBPRZ = 1).
+     */
+    void unmap(long offset, long length) throws IOException;
+
+    /** Whether {@code [offset, offset + length)} holds no allocated data (GET LBA STATUS); false when unknown. */
+    default boolean isDeallocated(long offset, long length) throws IOException {
+        return false;
+    }
+
+    /** Whether writes are refused (a sealed snapshot exported read-only). */
+    default boolean readOnly() {
+        return false;
+    }
+
+    /** Grows the volume to {@code newSize} bytes; shrinking is refused. */
+    void resize(long newSize) throws IOException;
+
+    /** Flushes and releases the volume; further calls fail. */
+    @Override
+    void close() throws IOException;
+}
