@@ -1,0 +1,35 @@
+package dev.apiary.iscsi.portal;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The immutable snapshot of everything a portal exports. The control plane builds a new table and
+ * swaps it in atomically (DESIGN.md, data path); the data path only ever reads a snapshot.
+ */
+public final class ExportTable {
+    private final Map<String, TargetExport> byIqn;
+    private final List<TargetExport> order;
+
+    public ExportTable(Collection<TargetExport> targets) {
+        Map<String, TargetExport> m = new LinkedHashMap<>();
+        for (TargetExport t : targets) {
+            if (m.put(t.iqn(), t) != null) {
+                throw new IllegalArgumentException("target " + t.iqn() + " is exported twice");
+            }
+        }
+        this.byIqn = Map.copyOf(m);
+        this.order = List.copyOf(m.values());
+    }
+
+    public Optional<TargetExport> target(String iqn) {
+        return Optional.ofNullable(byIqn.get(iqn));
+    }
+
+    public List<TargetExport> targets() {
+        return order;
+    }
+}

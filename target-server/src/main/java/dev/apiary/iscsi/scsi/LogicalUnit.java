@@ -1,0 +1,133 @@
+package dev.apiary.iscsi.scsi;
+
+import dev.apiary.lun.Volume;
+import dev.apiary.lun.VolumeFullException;
+import java.io.IOException;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One SCSI direct-access block device (SBC-3) over a {@link Volume}: the unit's identity, its
+ * mode parameters, unit attentions and reservations, and the order in which a command meets them:
+ * unit attention, then parsing and the LBA range check, then reservations, then execution (LIO's
+ * target_setup_cmd_from_cdb order).
+ *
+ * <p>{@link #execute} blocks on volume I/O; the transport calls it off its network threads.
+ */
+public final class LogicalUnit {
+    private static final Logger log = LoggerFactory.getLogger(LogicalUnit.class);
+
+    final Volume volume;
+    final LunIdentity identity;
+    final int blockSize;
+    final UnitAttentions attentions = new UnitAttentions();
+    final ModePages modePages = new ModePages();
+    final Reservations reservations = new Reservations(this);
+    /**
+     * COMPARE AND WRITE and ORWRITE must be atomic against every other write (SBC-3 §5.3):
+     * they take the write side, ordinary writes share the read side.
+     */
+    final ReadWriteLock atomicity = new ReentrantReadWriteLock();
+
+    private final BlockCommands block = new BlockCommands(this);
+    private final DeviceCommands device = new DeviceCommands(this);
+    private final CommandParser parser;
+    private volatile long reportedSize;
+
+    public LogicalUnit(Volume volume, LunIdentity identity, int blockSize) {
+        if (blockSize != 512 && blockSize != 4096) {
+            throw new IllegalArgumentException("block size must be 512 or 4096, not " + blockSize);
+        }
+        this.volume = volume;
+        this.identity = identity;
+        this.blockSize = blockSize;
+        this.parser = new CommandParser(this, block, device);
+        this.reportedSize = volume.size();
+    }
+
+    public Volume volume() {
+        return volume;
+    }
+
+    public LunIdentity identity() {
+        return identity;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    /** Capacity in logical blocks. */
+    long blocks() {
+        return volume.size() / blockSize;
+    }
+
+    public ScsiResult execute(ScsiRequest request) {
+        boolean descriptorSense = modePages.descriptorSense();
+        try {
+            noticeResize();
+            attentions.seen(request.nexus());
+            ScsiOpcode op = ScsiOpcode.of(request.cdb());
+            if (op == null || !unitAttentionExempt(op)) {
+                SenseReason ua = attentions.take(request.nexus());
+                if (ua != null) {
+                    throw new SenseException(ua);
+                }
+            }
+            if (op == null) {
+                throw new SenseException(SenseReason.INVALID_OPCODE);
+            }
+            Command command = parser.parse(request, op);
+            if (reservations.conflicts(command)) {
+                return ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT);
+            }
+            return command.handler().run(command);
+        } catch (SenseException e) {
+            return ScsiResult.check(SenseEncoder.encode(e, descriptorSense), e.transferLength);
+        } catch (VolumeFullException e) {
+            log.warn("[scsi] {}: {}", volume.name(), e.getMessage());
+            return ScsiResult.check(SenseEncoder.encode(SenseReason.SPACE_ALLOCATION_FAILED, false, 0, descriptorSense));
+        } catch (IOException | RuntimeException e) {
+            log.error("[scsi] {}: I/O failed", volume.name(), e);
+            SenseReason r = writes(request.cdb()) ? SenseReason.WRITE_ERROR : SenseReason.MEDIUM_ERROR_UNRECOVERED_READ;
+            return ScsiResult.check(SenseEncoder.encode(r, false, 0, descriptorSense));
+        }
+    }
+
+    /** SAM-5 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE neither report nor clear a unit attention. */
+    private static boolean unitAttentionExempt(ScsiOpcode op) {
+        return op == ScsiOpcode.INQUIRY || op == ScsiOpcode.REPORT_LUNS || op == ScsiOpcode.REQUEST_SENSE;
+    }
+
+    private static boolean writes(byte[] cdb) {
+        ScsiOpcode op = ScsiOpcode.of(cdb);
+        return op != null && op.access == ScsiOpcode.Access.WRITE;
+    }
+
+    /** SBC-3 §4.10: a capacity change is reported to every initiator as a unit attention. */
+    private void noticeResize() {
+        long size = volume.size();
+        if (size != reportedSize) {
+            reportedSize = size;
+            attentions.raiseAll(SenseReason.CAPACITY_DATA_CHANGED, null);
+        }
+    }
+
+    /**
+     * A LOGICAL UNIT RESET (SAM-5 §7.7): SPC-2 reservations end, mode parameters return to their
+     * defaults, and every I_T nexus, the one that asked included, gets a unit attention
+     * (SAM-5 §6.3.3: BUS DEVICE RESET FUNCTION OCCURRED), so each initiator learns its tasks are gone.
+     */
+    public void reset() {
+        reservations.resetSpc2();
+        modePages.reset();
+        attentions.raiseAll(SenseReason.BUS_DEVICE_RESET, null);
+    }
+
+    /** An I_T nexus is gone (session closed or reinstated): it loses its SPC-2 reservation (SPC-2 §5.5.1). */
+    public void nexusLost(Nexus nexus) {
+        reservations.nexusLost(nexus);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.apiary.iscsi.session;
+
+import dev.apiary.iscsi.login.TextKeys;
+import dev.apiary.iscsi.pdu.InitiatorPdu.TextRequest;
+import dev.apiary.iscsi.pdu.TargetPdu;
+import dev.apiary.iscsi.pdu.TargetPdu.TextResponse;
+import dev.apiary.iscsi.portal.TargetExport;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Text requests in the full feature phase (RFC 7143 §11.10): SendTargets (§13.3, Appendix C),
+ * which lists only targets this initiator may log in to with the CHAP account it proved, and
+ * "NotUnderstood" for any other key (renegotiation is not offered).
+ */
+final class SendTargets {
+    private final Connection conn;
+
+    SendTargets(Connection conn) {
+        this.conn = conn;
+    }
+
+    void handle(TextRequest req) {
+        try {
+            conn.finishedNonTask(req);
+            Map<String, String> keys;
+            try {
+                keys = TextKeys.parse(ByteBufUtil.getBytes(req.data()));
+            } catch (TextKeys.FormatException e) {
+                conn.reject(dev.apiary.iscsi.pdu.RejectReason.PROTOCOL_ERROR, req);
+                return;
+            }
+            StringBuilder text = new StringBuilder();
+            Map<String, String> others = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : keys.entrySet()) {
+                if (e.getKey().equals("SendTargets")) {
+                    list(e.getValue(), text);
+                } else {
+                    others.put(e.getKey(), "NotUnderstood");
+                }
+            }
+            byte[] body = text.append(new String(TextKeys.encode(others), java.nio.charset.StandardCharsets.UTF_8))
+                    .toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int max = conn.session.params().initiatorMaxRecvDataSegmentLength();
+            int length = Math.min(body.length, max);
+            ByteBuf data = length == 0 ? null : conn.channel.alloc().buffer(length).writeBytes(body, 0, length);
+            conn.send(new TextResponse(true, false, req.lun(), req.itt(), TargetPdu.RESERVED_TAG, conn.takeStatSn(),
+                    conn.expCmdSn(), conn.maxCmdSn(), data));
+        } finally {
+            req.release();
+        }
+    }
+
+    /** "All" in a discovery session; in a normal session only its own target (§13.3). */
+    private void list(String value, StringBuilder text) {
+        Session s = conn.session;
+        for (TargetExport t : conn.portal.exports().get().targets()) {
+            boolean visible = s.discovery()
+                    ? value.equals("All") && t.admits(s.initiatorName()) && s.chapUser().flatMap(t::account).isPresent()
+                    : t.iqn().equals(s.targetName()) && (value.isEmpty() || value.equals(t.iqn()) || value.equals("All"));
+            if (visible) {
+                text.append("TargetName=").append(t.iqn()).append('\0');
+                text.append("TargetAddress=").append(address()).append(',').append(conn.portal.portalGroupTag()).append('\0');
+            }
+        }
+    }
+
+    private String address() {
+        InetSocketAddress local = (InetSocketAddress) conn.channel.localAddress();
+        String host = local.getAddress().getHostAddress();
+        if (local.getAddress() instanceof Inet6Address) {
+            host = "[" + host + "]";
+        }
+        return host + ":" + local.getPort();
+    }
+}

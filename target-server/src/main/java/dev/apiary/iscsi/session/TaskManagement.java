@@ -1,0 +1,126 @@
+package dev.apiary.iscsi.session;
+
+import dev.apiary.iscsi.pdu.InitiatorPdu.TaskMgmtRequest;
+import dev.apiary.iscsi.pdu.TargetPdu.TaskMgmtResponse;
+import dev.apiary.iscsi.scsi.LogicalUnit;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Task management functions (RFC 7143 §11.5, SAM-5 §7). A response is sent only once every task
+ * the function affects has ended (§4.2.3.3), so the initiator may reuse their tags safely.
+ */
+final class TaskManagement {
+    // §11.5.1 function codes
+    static final int ABORT_TASK = 1;
+    static final int ABORT_TASK_SET = 2;
+    static final int CLEAR_ACA = 3;
+    static final int CLEAR_TASK_SET = 4;
+    static final int LOGICAL_UNIT_RESET = 5;
+    static final int TARGET_WARM_RESET = 6;
+    static final int TARGET_COLD_RESET = 7;
+    static final int TASK_REASSIGN = 8;
+    // §11.6.1 responses
+    static final int COMPLETE = 0;
+    static final int TASK_DOES_NOT_EXIST = 1;
+    static final int LUN_DOES_NOT_EXIST = 2;
+    static final int REASSIGN_NOT_SUPPORTED = 4;
+    static final int NOT_SUPPORTED = 5;
+
+    private final Connection conn;
+
+    TaskManagement(Connection conn) {
+        this.conn = conn;
+    }
+
+    void handle(TaskMgmtRequest req) {
+        req.release();
+        if (conn.session.discovery()) {
+            respond(req, NOT_SUPPORTED);
+            return;
+        }
+        LogicalUnit lu = conn.session.target().luns().unit(req.lun());
+        switch (req.function()) {
+            case ABORT_TASK -> abortTask(req);
+            case ABORT_TASK_SET, CLEAR_TASK_SET -> {
+                if (lu == null) {
+                    respond(req, LUN_DOES_NOT_EXIST);
+                } else {
+                    abortAll(conn.scsi.tasksOn(req.lun()), req);
+                }
+            }
+            case LOGICAL_UNIT_RESET -> {
+                if (lu == null) {
+                    respond(req, LUN_DOES_NOT_EXIST);
+                    return;
+                }
+                otherSessions(req.lun());
+                lu.reset();
+                abortAll(conn.scsi.tasksOn(req.lun()), req);
+            }
+            case TARGET_WARM_RESET, TARGET_COLD_RESET -> targetReset(req);
+            case TASK_REASSIGN -> respond(req, REASSIGN_NOT_SUPPORTED); // §11.5.1: needs ERL 2
+            default -> respond(req, NOT_SUPPORTED); // CLEAR ACA: NormACA is not supported
+        }
+    }
+
+    /**
+     * §11.5.1: a task that is not found is "complete" if its RefCmdSN was already received (it
+     * finished), and "does not exist" otherwise.
+     */
+    private void abortTask(TaskMgmtRequest req) {
+        ScsiTask task = conn.scsi.tasks.get(req.referencedTag());
+        if (task == null || task.lun != req.lun()) {
+            boolean received = CommandWindow.before(req.refCmdSn(), conn.expCmdSn());
+            respond(req, received ? COMPLETE : TASK_DOES_NOT_EXIST);
+            return;
+        }
+        abortAll(List.of(task), req);
+    }
+
+    private void abortAll(List<ScsiTask> tasks, TaskMgmtRequest req) {
+        if (tasks.isEmpty()) {
+            respond(req, COMPLETE);
+            return;
+        }
+        AtomicInteger pending = new AtomicInteger(tasks.size());
+        for (ScsiTask t : tasks) {
+            conn.scsi.abort(t, () -> {
+                if (pending.decrementAndGet() == 0) {
+                    respond(req, COMPLETE);
+                }
+            });
+        }
+    }
+
+    /** Aborts the tasks other sessions have on the unit (SAM-5 §7.7: a reset reaches every nexus). */
+    private void otherSessions(Long lun) {
+        for (Session s : conn.portal.sessions().sessionsOf(conn.session.targetName())) {
+            if (s != conn.session) {
+                Connection other = s.connection();
+                other.channel.eventLoop().execute(() -> other.scsi.tasksOn(lun).forEach(t -> other.scsi.abort(t, null)));
+            }
+        }
+    }
+
+    private void targetReset(TaskMgmtRequest req) {
+        otherSessions(null);
+        conn.session.target().luns().units().values().forEach(LogicalUnit::reset);
+        abortAll(conn.scsi.tasksOn(null), req);
+        if (req.function() == TARGET_COLD_RESET) {
+            // SAM-5 §7.11: a cold reset also ends every I_T nexus; ours goes after the response is out.
+            for (Session s : conn.portal.sessions().sessionsOf(conn.session.targetName())) {
+                if (s != conn.session) {
+                    s.close();
+                }
+            }
+            conn.channel.eventLoop().execute(conn::close);
+        }
+    }
+
+    private void respond(TaskMgmtRequest req, int response) {
+        conn.finishedNonTask(req);
+        conn.send(new TaskMgmtResponse(response, req.itt(), conn.takeStatSn(), conn.expCmdSn(), conn.maxCmdSn()));
+        conn.flush();
+    }
+}
