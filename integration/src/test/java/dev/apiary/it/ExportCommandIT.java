@@ -31,7 +31,10 @@ class ExportCommandIT {
             long allocated = Long.parseLong(du.out().split("\\s+")[0]);
             assertThat(allocated).as("allocated bytes of a new 2 GiB image").isLessThan(1 << 20);
             Tools.Result ls = Tools.run(Duration.ofSeconds(60), "iscsi-ls", "-s", "iscsi://u1%secretsecret12@127.0.0.1:" + port);
-            assertThat(ls.out()).contains("Lun:0").contains("Lun:1").contains("Size:2G");
+            assertThat(ls.out()).contains("Lun:0").contains("Lun:1");
+            Tools.Result rc = Tools.run(Duration.ofSeconds(60), "iscsi-readcapacity16",
+                    e.url("u1", "secretsecret12", 1));
+            assertThat(rc.out()).contains("Total size:" + (2L << 30)).contains("LOGICAL BLOCK LENGTH IN BYTES:512");
         }
     }
 
