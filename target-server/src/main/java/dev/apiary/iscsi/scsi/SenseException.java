@@ -13,24 +13,32 @@ public final class SenseException extends Exception {
     public final boolean hasInformation;
     public final long information;
     public final int transferLength;
+    /** The CDB byte at fault (SPC-4 §4.5.2.4.2 field pointer), or -1 when not given. */
+    public final int cdbField;
 
-    private SenseException(SenseReason reason, boolean hasInformation, long information, int transferLength) {
+    private SenseException(SenseReason reason, boolean hasInformation, long information, int transferLength, int cdbField) {
         super(reason.name(), null, false, false);
         this.reason = reason;
         this.hasInformation = hasInformation;
         this.information = information;
         this.transferLength = transferLength;
+        this.cdbField = cdbField;
     }
 
     public SenseException(SenseReason reason) {
-        this(reason, false, 0, 0);
+        this(reason, false, 0, 0, -1);
     }
 
     public SenseException(SenseReason reason, long information) {
-        this(reason, true, information, 0);
+        this(reason, true, information, 0, -1);
     }
 
     static SenseException withTransferLength(SenseReason reason, int transferLength) {
-        return new SenseException(reason, false, 0, transferLength);
+        return new SenseException(reason, false, 0, transferLength, -1);
+    }
+
+    /** INVALID FIELD IN CDB pointing at CDB byte {@code index}, so the initiator knows which field. */
+    static SenseException invalidCdbField(int index) {
+        return new SenseException(SenseReason.INVALID_FIELD_IN_CDB, false, 0, 0, index);
     }
 }

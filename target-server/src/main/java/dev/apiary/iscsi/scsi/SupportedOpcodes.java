@@ -22,7 +22,7 @@ final class SupportedOpcodes {
         return switch (options) {
             case 0 -> all(timeouts);
             case 1, 2, 3 -> one(options, opcode, sa, timeouts);
-            default -> throw new SenseException(SenseReason.INVALID_FIELD_IN_CDB);
+            default -> throw SenseException.invalidCdbField(2); // REPORTING OPTIONS
         };
     }
 
@@ -68,7 +68,7 @@ final class SupportedOpcodes {
             }
         }
         if ((options == 1 && hasServiceActions) || (options == 2 && !hasServiceActions && ScsiOpcode.knownCode(opcode))) {
-            throw new SenseException(SenseReason.INVALID_FIELD_IN_CDB);
+            throw SenseException.invalidCdbField(2); // REPORTING OPTIONS does not fit the command
         }
         if (match == null || (options == 1 && match.serviceAction >= 0)) {
             byte[] d = new byte[4];
