@@ -100,9 +100,16 @@ public final class ExportCommand implements Callable<Integer> {
             closeAll(volumes);
             return 2;
         }
+        TargetExport export;
+        try {
+            export = new TargetExport(iqn, new LunMap(units), List.of(account), target, Set.copyOf(initiators));
+        } catch (IllegalArgumentException e) {
+            err.println("apiary export: " + e.getMessage());
+            closeAll(volumes);
+            return 2;
+        }
         TargetServer server = new TargetServer(TargetServer.Options.defaults());
-        server.publish(new ExportTable(List.of(new TargetExport(iqn, new LunMap(units), List.of(account), target,
-                Set.copyOf(initiators)))));
+        server.publish(new ExportTable(List.of(export)));
         InetSocketAddress bound;
         try {
             bound = server.listen(address, 1, 1);

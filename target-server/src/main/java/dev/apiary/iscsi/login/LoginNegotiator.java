@@ -38,7 +38,10 @@ public final class LoginNegotiator {
     private final OperationalNegotiation operational;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 
+    /** No request has been fully read yet (the first may span several continued PDUs). */
     private boolean first = true;
+    /** The ISID, TSIH, CID and stage of the first PDU are recorded; later PDUs must match them. */
+    private boolean framingRecorded;
     private int stage;
     private long isid;
     private int tsih;
@@ -101,10 +104,11 @@ public final class LoginNegotiator {
         if (req.transit() && req.cont()) {
             return LoginStatus.INITIATOR_ERROR; // §11.12.2: C and T MUST NOT both be set
         }
-        if (first) {
+        if (!framingRecorded) {
             if (req.csg() != SECURITY && req.csg() != OPERATIONAL) {
                 return LoginStatus.INITIATOR_ERROR;
             }
+            framingRecorded = true;
             stage = req.csg();
             isid = req.isid();
             tsih = req.tsih();

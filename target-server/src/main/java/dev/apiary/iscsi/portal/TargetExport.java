@@ -28,6 +28,13 @@ public record TargetExport(
             throw new IllegalArgumentException(iqn + ": a target needs at least one CHAP account");
         }
         accounts = List.copyOf(accounts);
+        for (ChapCredentials a : accounts) {
+            if (mutual.isPresent() && mutual.get().secret().equals(a.secret())) {
+                // RFC 7143 §12.1.3: a secret that authenticates initiators MUST NOT authenticate the target.
+                throw new IllegalArgumentException(iqn + ": the target's mutual CHAP secret must differ from "
+                        + "the secret of account " + a.user());
+            }
+        }
         initiators = Set.copyOf(initiators);
     }
 

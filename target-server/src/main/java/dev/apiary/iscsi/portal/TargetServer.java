@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * current export table, which {@link #publish} swaps atomically.
  */
 public final class TargetServer implements AutoCloseable {
-    /** Tunables; the defaults suit a small gateway. */
+    /** Tunables; the defaults suit a small gateway. A login must complete within twice {@code idleSeconds}. */
     public record Options(int eventLoops, int scsiThreads, int queueDepth, int idleSeconds, Map<LoginKey, String> offers) {
         public static Options defaults() {
             return new Options(2, 8, 128, 15, new EnumMap<>(LoginKey.class));
@@ -91,7 +91,7 @@ public final class TargetServer implements AutoCloseable {
     public synchronized InetSocketAddress listen(InetSocketAddress address, int portalGroupTag, int relativePort)
             throws IOException {
         PortalContext ctx = new PortalContext(exports::get, sessions, scsiExecutor, new SecureRandom(), portalGroupTag,
-                relativePort, options.offers(), options.queueDepth());
+                relativePort, options.offers(), options.queueDepth(), 2 * options.idleSeconds());
         ServerBootstrap b = new ServerBootstrap()
                 .group(loops)
                 .channel(channelClass)

@@ -129,5 +129,6 @@ public final class LogicalUnit {
     /** An I_T nexus is gone (session closed or reinstated): it loses its SPC-2 reservation (SPC-2 §5.5.1). */
     public void nexusLost(Nexus nexus) {
         reservations.nexusLost(nexus);
+        attentions.forget(nexus);
     }
 }

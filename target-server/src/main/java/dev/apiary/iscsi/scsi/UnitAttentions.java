@@ -42,6 +42,11 @@ final class UnitAttentions {
         q.addLast(reason);
     }
 
+    /** An I_T nexus ended: its pending conditions go with it, so the map does not grow without end. */
+    synchronized void forget(Nexus nexus) {
+        pending.remove(nexus.initiatorPort());
+    }
+
     /** The oldest pending condition for this nexus, removed; null when there is none. */
     synchronized SenseReason take(Nexus nexus) {
         Deque<SenseReason> q = pending.get(nexus.initiatorPort());

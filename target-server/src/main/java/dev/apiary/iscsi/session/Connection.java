@@ -49,6 +49,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     private int statSn;
     private int nextTtt = 1;
     private int pingTtt = TargetPdu.RESERVED_TAG;
+    /** Set when a reinstating login took this session's place; its nexus was already ended then. */
+    volatile boolean replaced;
     final ScsiTasks scsi = new ScsiTasks(this);
     private final TaskManagement tmf = new TaskManagement(this);
     private final SendTargets text = new SendTargets(this);
@@ -61,6 +63,15 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         login = new LoginNegotiator(portal.exports().get(), portal.portalGroupTag(), portal.random(), portal.offers());
+        // A login must finish within this time however the peer trickles bytes (LIO has a fixed
+        // login timeout too); the idle timer alone restarts on every byte.
+        ctx.executor().schedule(() -> {
+            if (login != null && channel.isActive()) {
+                log.info("[iscsi] {}: login not completed in {} s; closing", channel.remoteAddress(),
+                        portal.loginTimeoutSeconds());
+                channel.close();
+            }
+        }, portal.loginTimeoutSeconds(), java.util.concurrent.TimeUnit.SECONDS);
         ctx.fireChannelActive();
     }
 
@@ -178,7 +189,11 @@ public final class Connection extends ChannelInboundHandlerAdapter {
                 login.params(), nexus, login.chapUser(), this);
         Session old = portal.sessions().register(session);
         if (old != null) {
+            // §6.3.5: reinstatement ends the old I_T nexus now, before the new session can take a
+            // reservation that the old connection's teardown would otherwise release.
             log.info("[iscsi] {} reinstates its session (tsih {} -> {})", session.initiatorName(), old.tsih(), session.tsih());
+            old.connection().replaced = true;
+            nexusLost(old);
             old.close();
         }
         return null;
@@ -229,6 +244,13 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     /** §3.2.2.1: immediate commands run at once; the rest in CmdSN order, inside the window. */
     private void ordered(InitiatorPdu pdu) {
         if (immediate(pdu)) {
+            if (pdu instanceof ScsiCommand && scsi.tasks.size() >= portal.queueDepth()) {
+                // Immediate commands bypass the window; without this bound a peer could make the
+                // target hold any number of write buffers (§11.17.1: "too many immediate commands").
+                reject(RejectReason.IMMEDIATE_COMMAND_REJECTED, pdu);
+                pdu.release();
+                return;
+            }
             execute(pdu);
             return;
         }
@@ -343,12 +365,18 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         }
         if (session != null) {
             portal.sessions().remove(session);
-            if (session.target() != null) {
-                session.target().luns().units().values().forEach(lu -> lu.nexusLost(session.nexus()));
+            if (!replaced) {
+                nexusLost(session);
             }
             log.info("[iscsi] {} connection to {} closed", session.initiatorName(), session.targetName());
         }
         ctx.fireChannelInactive();
+    }
+
+    private static void nexusLost(Session s) {
+        if (s.target() != null) {
+            s.target().luns().units().values().forEach(lu -> lu.nexusLost(s.nexus()));
+        }
     }
 
     @Override

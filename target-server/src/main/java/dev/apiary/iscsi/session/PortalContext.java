@@ -20,4 +20,5 @@ public record PortalContext(
         int portalGroupTag,
         int relativePort,
         Map<LoginKey, String> offers,
-        int queueDepth) {}
+        int queueDepth,
+        int loginTimeoutSeconds) {}
