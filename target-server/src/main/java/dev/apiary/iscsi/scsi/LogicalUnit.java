@@ -126,6 +126,14 @@ public final class LogicalUnit {
         attentions.raiseAll(SenseReason.BUS_DEVICE_RESET, null);
     }
 
+    /**
+     * An I_T nexus exists from login on (SAM-5 §4.6), not from its first command: a reset before
+     * that command must still reach it with a unit attention.
+     */
+    public void nexusEstablished(Nexus nexus) {
+        attentions.seen(nexus);
+    }
+
     /** An I_T nexus is gone (session closed or reinstated): it loses its SPC-2 reservation (SPC-2 §5.5.1). */
     public void nexusLost(Nexus nexus) {
         reservations.nexusLost(nexus);

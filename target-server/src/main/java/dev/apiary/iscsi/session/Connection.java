@@ -196,6 +196,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             nexusLost(old);
             old.close();
         }
+        if (session.target() != null) {
+            session.target().luns().units().values().forEach(lu -> lu.nexusEstablished(nexus));
+        }
         return null;
     }
 
