@@ -1,7 +1,6 @@
 package dev.apiary.iscsi.portal;
 
 import static dev.apiary.iscsi.portal.Hostile.CLOSE_SOON;
-import static dev.apiary.iscsi.portal.Hostile.HEALTHY;
 import static dev.apiary.iscsi.portal.Hostile.HOSTILE;
 import static dev.apiary.iscsi.portal.Hostile.IDENTIFY;
 import static dev.apiary.iscsi.portal.Hostile.ascii;
@@ -21,18 +20,11 @@ import dev.apiary.iscsi.wire.ScsiResult;
 import dev.apiary.iscsi.wire.TestInitiator;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A hostile or broken peer in full feature phase must cost the target one connection at most.
@@ -41,38 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * are in {@link HostileLoginTest}.
  */
 @Timeout(30)
-class HostileInputTest {
-    @TempDir
-    static Path dir;
-
-    static TargetFixture target;
-    HealthyWorker healthy;
-
-    @BeforeAll
-    static void start() throws IOException {
-        target = TargetFixture.start(dir, Set.of(), false);
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        if (target != null) {
-            target.close();
-        }
-        LeakWatch.assertNoLeaks();
-    }
-
-    @BeforeEach
-    void startHealthySession() throws InterruptedException {
-        healthy = HealthyWorker.start(target, HEALTHY, 0);
-    }
-
-    @AfterEach
-    void healthySessionSurvived() throws InterruptedException {
-        if (healthy != null) {
-            healthy.close();
-        }
-    }
-
+class HostileInputTest extends HostileSessionCase {
     @Test
     void malformedHeaderInFullFeatureIsRejected() throws IOException {
         try (TestInitiator ini = target.loggedIn(HOSTILE)) {

@@ -1,7 +1,6 @@
 package dev.apiary.iscsi.portal;
 
 import static dev.apiary.iscsi.portal.Hostile.CLOSE_SOON;
-import static dev.apiary.iscsi.portal.Hostile.HEALTHY;
 import static dev.apiary.iscsi.portal.Hostile.IDENTIFY;
 import static dev.apiary.iscsi.portal.Hostile.ascii;
 import static dev.apiary.iscsi.portal.Hostile.concat;
@@ -15,56 +14,18 @@ import dev.apiary.iscsi.wire.Pdu;
 import dev.apiary.iscsi.wire.TestInitiator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Hostile input before login completes (RFC 7143 §6): malformed framing, bad login text, stalls.
  * As in {@link HostileInputTest}, a healthy session keeps working on another connection throughout.
  */
 @Timeout(30)
-class HostileLoginTest {
-    @TempDir
-    static Path dir;
-
-    static TargetFixture target;
-    HealthyWorker healthy;
-
-    @BeforeAll
-    static void start() throws IOException {
-        target = TargetFixture.start(dir, Set.of(), false);
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        if (target != null) {
-            target.close();
-        }
-        LeakWatch.assertNoLeaks();
-    }
-
-    @BeforeEach
-    void startHealthySession() throws InterruptedException {
-        healthy = HealthyWorker.start(target, HEALTHY, 0);
-    }
-
-    @AfterEach
-    void healthySessionSurvived() throws InterruptedException {
-        if (healthy != null) {
-            healthy.close();
-        }
-    }
-
+class HostileLoginTest extends HostileSessionCase {
     @Test
     void malformedHeaderBeforeLoginDropsTheConnection() throws IOException {
         byte[] h = new byte[Pdu.BHS];
