@@ -46,15 +46,29 @@ class QemuBootIT {
     }
 
     List<String> qemu(String url, Path serial) {
+        return qemu(url, serial, "NONE");
+    }
+
+    List<String> qemu(String url, Path serial, String headerDigest) {
         return List.of("qemu-system-x86_64", "-accel", "tcg", "-m", "64", "-nodefaults", "-display", "none",
                 "-no-reboot", "-serial", "file:" + serial,
-                "-iscsi", "initiator-name=iqn.2026-11.dev.apiary.test:qemu",
+                "-iscsi", "initiator-name=iqn.2026-11.dev.apiary.test:qemu,header-digest=" + headerDigest,
                 "-drive", "file=" + url + ",format=raw,if=none,id=d0,cache=none",
                 "-device", "virtio-blk-pci,drive=d0,bootindex=1");
     }
 
     @Test
     void qemuBootsTheLunThroughLibiscsiWithChap() throws Exception {
+        bootsWith("NONE");
+    }
+
+    /** RFC 7143 §13.1: libiscsi negotiates CRC32C header digests when QEMU asks it to. */
+    @Test
+    void qemuBootsWithCrc32cHeaderDigests() throws Exception {
+        bootsWith("CRC32C");
+    }
+
+    private void bootsWith(String headerDigest) throws Exception {
         Path img = dir.resolve("boot.img");
         Files.write(img, bootSector());
         try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
@@ -64,7 +78,7 @@ class QemuBootIT {
         try (ExportProcess e = ExportProcess.start("--portal", "127.0.0.1:" + port, "--chap", "qemu:secretsecret12",
                 img.toString()).awaitReady(1)) {
             Path serial = dir.resolve("serial.log");
-            Process q = new ProcessBuilder(qemu(e.url("qemu", "secretsecret12", 0), serial))
+            Process q = new ProcessBuilder(qemu(e.url("qemu", "secretsecret12", 0), serial, headerDigest))
                     .redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
             try {
                 long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
@@ -78,6 +92,8 @@ class QemuBootIT {
             } finally {
                 q.destroyForcibly().waitFor();
             }
+            String expected = headerDigest.equals("CRC32C") ? "CRC32C" : "None";
+            assertThat(Files.readString(e.log)).contains("header digest " + expected);
         }
     }
 

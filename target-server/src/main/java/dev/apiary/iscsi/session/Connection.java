@@ -166,8 +166,10 @@ public final class Connection extends ChannelInboundHandlerAdapter {
                 // §13.1: digests start with the first PDU after the final login response.
                 WireSettings.of(channel).enterFullFeature(session.params().headerDigest(), session.params().dataDigest(),
                         session.params().targetMaxRecvDataSegmentLength());
-                log.info("[iscsi] {} logged in to {} from {} (tsih {})", session.initiatorName(),
-                        session.discovery() ? "discovery" : session.targetName(), channel.remoteAddress(), session.tsih());
+                log.info("[iscsi] {} logged in to {} from {} (tsih {}, header digest {}, data digest {})",
+                        session.initiatorName(), session.discovery() ? "discovery" : session.targetName(),
+                        channel.remoteAddress(), session.tsih(), session.params().headerDigest() ? "CRC32C" : "None",
+                        session.params().dataDigest() ? "CRC32C" : "None");
                 login = null;
             }
         } finally {
