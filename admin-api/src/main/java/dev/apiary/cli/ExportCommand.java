@@ -9,6 +9,7 @@ import dev.apiary.iscsi.scsi.LogicalUnit;
 import dev.apiary.iscsi.scsi.LunIdentity;
 import dev.apiary.iscsi.scsi.LunMap;
 import dev.apiary.lun.Volume;
+import dev.apiary.lun.file.FileStore;
 import dev.apiary.lun.file.FileVolume;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -66,8 +67,12 @@ public final class ExportCommand implements Callable<Integer> {
             defaultValue = "512")
     int blockSize;
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Disk images; the first is LUN 0.")
-    List<Path> files;
+    @Option(names = "--store", paramLabel = "DIR", description = "Store directory for vol:NAME arguments.")
+    Path storeDir;
+
+    @Parameters(paramLabel = "FILE", arity = "1..*",
+            description = "Disk image files, or vol:NAME for a volume of --store; the first is LUN 0.")
+    List<String> files;
 
     @Override
     public Integer call() throws Exception {
@@ -89,23 +94,41 @@ public final class ExportCommand implements Callable<Integer> {
         }
         List<Volume> volumes = new ArrayList<>();
         SortedMap<Integer, LogicalUnit> units = new TreeMap<>();
+        FileStore store = null;
         try {
-            for (Path f : files) {
-                Volume v = FileVolume.openOrCreate(f, createSize);
+            for (String f : files) {
+                Volume v;
+                String serial;
+                if (f.startsWith("vol:")) {
+                    if (storeDir == null) {
+                        throw new IllegalArgumentException(f + " needs --store DIR");
+                    }
+                    if (store == null) {
+                        store = FileStore.open(storeDir);
+                    }
+                    v = store.open(f.substring(4));
+                    serial = serialOf(storeDir.toAbsolutePath() + "#" + f.substring(4));
+                } else {
+                    v = FileVolume.openOrCreate(Path.of(f), createSize);
+                    serial = serialOf(Path.of(f).toAbsolutePath().normalize().toString());
+                }
                 volumes.add(v);
-                units.put(units.size(), new LogicalUnit(v, LunIdentity.fromSerial(serialOf(f)), blockSize));
+                units.put(units.size(), new LogicalUnit(v, LunIdentity.fromSerial(serial), blockSize));
             }
         } catch (IOException | IllegalArgumentException e) {
             err.println("apiary export: " + e.getMessage());
             closeAll(volumes);
+            closeStore(store);
             return 2;
         }
+        FileStore openStore = store;
         TargetExport export;
         try {
             export = new TargetExport(iqn, new LunMap(units), List.of(account), target, Set.copyOf(initiators));
         } catch (IllegalArgumentException e) {
             err.println("apiary export: " + e.getMessage());
             closeAll(volumes);
+            closeStore(openStore);
             return 2;
         }
         TargetServer server = new TargetServer(TargetServer.Options.defaults());
@@ -117,12 +140,14 @@ public final class ExportCommand implements Callable<Integer> {
             err.println("apiary export: " + e.getMessage());
             server.close();
             closeAll(volumes);
+            closeStore(openStore);
             return 2;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             closeAll(volumes);
+            closeStore(openStore);
             stopped.countDown();
         }, "apiary-export-stop"));
         if (chap == null) {
@@ -148,6 +173,16 @@ public final class ExportCommand implements Callable<Integer> {
                 v.close();
             } catch (IOException e) {
                 System.err.println("apiary export: flushing " + v.name() + " failed: " + e.getMessage());
+            }
+        }
+    }
+
+    private static void closeStore(FileStore store) {
+        if (store != null) {
+            try {
+                store.close();
+            } catch (IOException e) {
+                System.err.println("apiary export: closing the store failed: " + e.getMessage());
             }
         }
     }
@@ -185,11 +220,10 @@ public final class ExportCommand implements Callable<Integer> {
         }
     }
 
-    /** A stable unit serial per file: the same image keeps its WWID across restarts. */
-    private static String serialOf(Path f) {
+    /** A stable unit serial per file or store volume: the same image keeps its WWID across restarts. */
+    private static String serialOf(String identity) {
         try {
-            byte[] h = MessageDigest.getInstance("SHA-256")
-                    .digest(f.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
             return "ap" + HexFormat.of().formatHex(h, 0, 8);
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
