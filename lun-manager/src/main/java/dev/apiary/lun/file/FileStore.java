@@ -282,8 +282,7 @@ public final class FileStore implements VolumeStore {
 
     private void createOverlayFiles(String id, long size) throws IOException {
         Layer.createDataFile(file(id, "data"), size);
-        ClusterMap empty = new ClusterMap(clusters(size));
-        MapJournal.create(file(id, "map"), file(id, "journal"), clusterSize, empty).close();
+        MapJournal.createEmpty(file(id, "map"), file(id, "journal"), clusterSize, clusters(size));
     }
 
     private long clusters(long size) {

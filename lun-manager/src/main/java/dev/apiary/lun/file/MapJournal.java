@@ -26,6 +26,8 @@ final class MapJournal implements AutoCloseable {
     private static final long JOURNAL_MAGIC = 0x41504150_4a524e31L; // "APAPJRN1"
     private static final int MAP_HEADER = 40;
     private static final int JOURNAL_HEADER = 24;
+    /** Header flag: every cluster is ABSENT and the body is omitted (a new clone's map, written in O(1)). */
+    private static final int ALL_ABSENT = 1;
     static final int RECORD = 24;
     /** Past this the journal is folded into a new checkpoint at the next quiet flush. */
     static final long COMPACT_AT = 4L << 20;
@@ -43,12 +45,14 @@ final class MapJournal implements AutoCloseable {
         this.clusterSize = clusterSize;
     }
 
-    /** Writes an empty map (all ABSENT) and journal for a new overlay layer. */
-    static MapJournal create(Path mapFile, Path journalFile, int clusterSize, ClusterMap map) throws IOException {
+    /**
+     * Writes the map of a new overlay layer: every cluster ABSENT. The checkpoint has no body, so
+     * making a clone costs the same whatever the volume's size.
+     */
+    static void createEmpty(Path mapFile, Path journalFile, int clusterSize, long clusters) throws IOException {
         MapJournal j = new MapJournal(mapFile, journalFile, clusterSize);
-        j.generation = 0;
-        j.checkpoint(map);
-        return j;
+        j.writeCheckpoint(clusters, new byte[0], ALL_ABSENT);
+        j.close();
     }
 
     /** Loads the checkpoint and replays the journal into {@code map}; throws on anything inconsistent. */
@@ -72,16 +76,20 @@ final class MapJournal implements AutoCloseable {
         long clusters = b.getLong(20);
         int bodyLength = b.getInt(28);
         int crc = b.getInt(32);
-        if (cs != clusterSize || clusters < 0 || bodyLength != (clusters + 3) / 4 || all.length != MAP_HEADER + bodyLength) {
+        int flags = b.getInt(36);
+        long expectedBody = (flags & ALL_ABSENT) != 0 ? 0 : (clusters + 3) / 4;
+        if (cs != clusterSize || clusters < 0 || bodyLength != expectedBody || all.length != MAP_HEADER + bodyLength) {
             throw new IOException("allocation map " + mapFile.getFileName() + " is truncated or has a wrong size");
         }
         if (crc(all, MAP_HEADER, bodyLength) != crc) {
             throw new IOException("allocation map " + mapFile.getFileName() + " fails its checksum");
         }
         map.grow(clusters);
-        byte[] body = new byte[bodyLength];
-        System.arraycopy(all, MAP_HEADER, body, 0, bodyLength);
-        map.unpack(body);
+        if ((flags & ALL_ABSENT) == 0) {
+            byte[] body = new byte[bodyLength];
+            System.arraycopy(all, MAP_HEADER, body, 0, bodyLength);
+            map.unpack(body);
+        }
         replay(map);
     }
 
@@ -178,10 +186,13 @@ final class MapJournal implements AutoCloseable {
      * starts an empty journal. The caller guarantees every state in {@code map} is durable.
      */
     synchronized void checkpoint(ClusterMap map) throws IOException {
-        byte[] body = map.pack();
+        writeCheckpoint(map.clusters(), map.pack(), 0);
+    }
+
+    private void writeCheckpoint(long clusters, byte[] body, int flags) throws IOException {
         ByteBuffer h = ByteBuffer.allocate(MAP_HEADER);
-        h.putLong(0, MAP_MAGIC).putLong(8, generation + 1).putInt(16, clusterSize).putLong(20, map.clusters())
-                .putInt(28, body.length).putInt(32, crc(body, 0, body.length));
+        h.putLong(0, MAP_MAGIC).putLong(8, generation + 1).putInt(16, clusterSize).putLong(20, clusters)
+                .putInt(28, body.length).putInt(32, crc(body, 0, body.length)).putInt(36, flags);
         Path tmp = mapFile.resolveSibling(mapFile.getFileName() + ".tmp");
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {

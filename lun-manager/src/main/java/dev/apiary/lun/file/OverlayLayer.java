@@ -238,6 +238,10 @@ final class OverlayLayer extends Layer {
     private void lockGroups(long first, long last) {
         long g0 = first >>> GROUP_SHIFT;
         long g1 = last >>> GROUP_SHIFT;
+        if (g0 == g1) {
+            stripes[(int) (g0 % STRIPES)].lock(); // the common case: a write inside one group
+            return;
+        }
         if (g1 - g0 + 1 >= STRIPES) {
             for (ReentrantLock l : stripes) {
                 l.lock();
@@ -259,6 +263,10 @@ final class OverlayLayer extends Layer {
     private void unlockGroups(long first, long last) {
         long g0 = first >>> GROUP_SHIFT;
         long g1 = last >>> GROUP_SHIFT;
+        if (g0 == g1) {
+            stripes[(int) (g0 % STRIPES)].unlock();
+            return;
+        }
         if (g1 - g0 + 1 >= STRIPES) {
             for (ReentrantLock l : stripes) {
                 l.unlock();
