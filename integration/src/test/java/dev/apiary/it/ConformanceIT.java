@@ -27,13 +27,33 @@ class ConformanceIT {
         try (ExportProcess export = ExportProcess.start("--portal", "127.0.0.1:" + port, "--size", "1G",
                         "--chap", "conformance:secretsecret12", dir.resolve("lun0.img").toString())
                 .awaitReady(1)) {
+            check(export, "conformance");
+        }
+    }
+
+    /** The same suite against a copy-on-write clone of a store snapshot, the LUN a worker boots from. */
+    @Test
+    void aStoreCloneIsJustAsConformant() throws Exception {
+        String store = dir.resolve("store").toString();
+        assertThat(StoreIT.apiary("store", "--dir", store, "create", "golden", "1G").exit()).isZero();
+        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v1").exit()).isZero();
+        assertThat(StoreIT.apiary("store", "--dir", store, "clone", "golden@v1", "w1").exit()).isZero();
+        int port = Tools.freePort();
+        try (ExportProcess export = ExportProcess.start("--portal", "127.0.0.1:" + port, "--chap",
+                "conformance:secretsecret12", "--store", store, "vol:w1").awaitReady(1)) {
+            check(export, "conformance-clone");
+        }
+    }
+
+    private static void check(ExportProcess export, String name) throws Exception {
+        {
             String url = export.url("conformance", "secretsecret12", 0);
             Tools.Result r = Tools.run(Duration.ofMinutes(10), "iscsi-test-cu", "-d", "-t", "ALL", url, url);
             TestCuReport report = TestCuReport.parse(r.out() + r.err());
-            Path out = Paths.get("target", "conformance.md");
+            Path out = Paths.get("target", name + ".md");
             Files.writeString(out, report.toMarkdown() + "\n" + report.totalsLine() + "\n");
-            Files.writeString(Paths.get("target", "conformance.log"), r.out() + r.err());
-            System.out.println("iscsi-test-cu: " + report.totalsLine() + " (table in " + out.toAbsolutePath() + ")");
+            Files.writeString(Paths.get("target", name + ".log"), r.out() + r.err());
+            System.out.println("iscsi-test-cu (" + name + "): " + report.totalsLine() + " (table in " + out.toAbsolutePath() + ")");
 
             assertThat(report.complete()).as("the run reached CUnit's summary").isTrue();
             assertThat(report.failedTests()).as("failed tests").isEmpty();
