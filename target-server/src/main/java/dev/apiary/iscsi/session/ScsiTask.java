@@ -28,6 +28,11 @@ final class ScsiTask {
     final boolean nonImmediate;
     State state = State.RECEIVING_DATA;
     boolean aborted;
+    /**
+     * Aborted by another I_T nexus's task management (a LUN reset on another path): the control
+     * mode page's TAS bit promises such tasks a TASK ABORTED status rather than silence (SAM-5 §5.6).
+     */
+    boolean reportAborted;
 
     /** Write data gathered so far (buffer of expectedLength bytes); null for commands without data-out. */
     ByteBuf dataOut;

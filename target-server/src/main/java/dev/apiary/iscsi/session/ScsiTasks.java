@@ -208,6 +208,9 @@ final class ScsiTasks {
             if (dataIn != null) {
                 dataIn.release();
             }
+            if (task.reportAborted && conn.channel.isActive()) {
+                sendTaskAborted(task);
+            }
             return;
         }
         int edtl = task.expectedLength;
@@ -253,6 +256,12 @@ final class ScsiTasks {
         conn.flush();
     }
 
+    private void sendTaskAborted(ScsiTask task) {
+        conn.send(new ScsiResponse(false, false, ScsiStatus.TASK_ABORTED, task.itt, conn.takeStatSn(),
+                conn.expCmdSn(), conn.maxCmdSn(), 0, 0, null));
+        conn.flush();
+    }
+
     /** Tasks of this connection on {@code lun} (all LUNs when null), for task management. */
     List<ScsiTask> tasksOn(Long lun) {
         List<ScsiTask> l = new ArrayList<>();
@@ -265,11 +274,13 @@ final class ScsiTasks {
     }
 
     /**
-     * Aborts a task (SAM-5 §7.2): one still gathering data ends now; one executing has its
-     * response suppressed and {@code whenDone} runs when it returns.
+     * Aborts a task (SAM-5 §7.2): one still gathering data ends now; one executing ends when it
+     * returns, and {@code whenDone} runs then. A task of this nexus ends silently (its initiator
+     * asked); one aborted by another nexus ({@code byOther}) gets TASK ABORTED status (TAS = 1).
      */
-    void abort(ScsiTask task, Runnable whenDone) {
+    void abort(ScsiTask task, boolean byOther, Runnable whenDone) {
         task.aborted = true;
+        task.reportAborted = byOther;
         if (task.state == ScsiTask.State.RECEIVING_DATA) {
             tasks.remove(task.itt, task);
             task.releaseBuffers();
@@ -278,6 +289,9 @@ final class ScsiTasks {
                 conn.window.finished();
             }
             task.done();
+            if (byOther) {
+                sendTaskAborted(task);
+            }
         }
         task.whenDone(whenDone);
     }

@@ -3,7 +3,9 @@ package dev.apiary.iscsi.session;
 import dev.apiary.iscsi.pdu.InitiatorPdu.TaskMgmtRequest;
 import dev.apiary.iscsi.pdu.TargetPdu.TaskMgmtResponse;
 import dev.apiary.iscsi.scsi.LogicalUnit;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -54,9 +56,12 @@ final class TaskManagement {
                     respond(req, LUN_DOES_NOT_EXIST);
                     return;
                 }
-                otherSessions(req.lun());
-                lu.reset();
-                abortAll(conn.scsi.tasksOn(req.lun()), req);
+                // Every session's tasks end first, then the unit resets, then we answer: a command an
+                // initiator sends after seeing the answer must never be caught by this reset.
+                otherSessions(req.lun()).thenRun(() -> conn.channel.eventLoop().execute(() -> {
+                    lu.reset();
+                    abortAll(conn.scsi.tasksOn(req.lun()), req);
+                }));
             }
             case TARGET_WARM_RESET, TARGET_COLD_RESET -> targetReset(req);
             case TASK_REASSIGN -> respond(req, REASSIGN_NOT_SUPPORTED); // §11.5.1: needs ERL 2
@@ -85,7 +90,7 @@ final class TaskManagement {
         }
         AtomicInteger pending = new AtomicInteger(tasks.size());
         for (ScsiTask t : tasks) {
-            conn.scsi.abort(t, () -> {
+            conn.scsi.abort(t, false, () -> {
                 if (pending.decrementAndGet() == 0) {
                     respond(req, COMPLETE);
                 }
@@ -93,18 +98,39 @@ final class TaskManagement {
         }
     }
 
-    /** Aborts the tasks other sessions have on the unit (SAM-5 §7.7: a reset reaches every nexus). */
-    private void otherSessions(Long lun) {
+    /**
+     * Aborts the tasks other sessions have on the unit (all units when {@code lun} is null), each on
+     * its own event loop (SAM-5 §7.7: a reset reaches every nexus). Completes once every one of
+     * those tasks has ended.
+     */
+    private CompletableFuture<Void> otherSessions(Long lun) {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Session s : conn.portal.sessions().sessionsOf(conn.session.targetName())) {
             if (s != conn.session) {
                 Connection other = s.connection();
-                other.channel.eventLoop().execute(() -> other.scsi.tasksOn(lun).forEach(t -> other.scsi.abort(t, null)));
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                all.add(done);
+                other.channel.eventLoop().execute(() -> {
+                    List<ScsiTask> tasks = other.scsi.tasksOn(lun);
+                    AtomicInteger pending = new AtomicInteger(tasks.size() + 1);
+                    Runnable one = () -> {
+                        if (pending.decrementAndGet() == 0) {
+                            done.complete(null);
+                        }
+                    };
+                    tasks.forEach(t -> other.scsi.abort(t, true, one));
+                    one.run();
+                });
             }
         }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
     }
 
     private void targetReset(TaskMgmtRequest req) {
-        otherSessions(null);
+        otherSessions(null).thenRun(() -> conn.channel.eventLoop().execute(() -> targetResetHere(req)));
+    }
+
+    private void targetResetHere(TaskMgmtRequest req) {
         conn.session.target().luns().units().values().forEach(LogicalUnit::reset);
         abortAll(conn.scsi.tasksOn(null), req);
         if (req.function() == TARGET_COLD_RESET) {

@@ -96,6 +96,28 @@ class TaskManagementTest {
         assertThat(tmf(LUN_RESET, Cdbs.lun(9), 0, 0)).isEqualTo(NO_LUN);
     }
 
+    /**
+     * A reset from another path (another I_T nexus) ends this session's pending task with TASK
+     * ABORTED (TAS = 1 in the control mode page) before the reset is answered, and a command sent
+     * after the answer is not caught by it (libiscsi MultipathIO.Reset hung on both points).
+     */
+    @Test
+    void aLunResetFromAnotherSessionAbortsWithTaskAbortedStatusBeforeItAnswers() throws IOException {
+        int itt = pendingWrite(Cdbs.lun(0));
+        try (TestInitiator other = target.loggedIn("iqn.2026-11.test:other-path")) {
+            int tmfItt = other.newItt();
+            other.send(Pdu.of(Pdu.TASK_MGMT, true).set8(1, 0x80 | LUN_RESET).set64(8, Cdbs.lun(0)).set32(16, tmfItt)
+                    .set32(24, other.cmdSn()).set32(28, other.expStatSn()));
+            assertThat(other.awaitReply(tmfItt, Pdu.TASK_MGMT_RESPONSE).u8(2)).isEqualTo(COMPLETE);
+            Pdu aborted = ini.awaitReply(itt, Pdu.SCSI_RESPONSE);
+            assertThat(aborted.u8(3)).as("status TASK ABORTED").isEqualTo(0x40);
+            ScsiResult ua = ini.testUnitReady(Cdbs.lun(0));
+            assertThat(ua.senseKey()).as("the reset's unit attention").isEqualTo(0x6);
+            assertThat(ini.testUnitReady(Cdbs.lun(0)).good()).isTrue();
+            assertThat(other.testUnitReady(Cdbs.lun(0)).senseKey()).isEqualTo(0x6);
+        }
+    }
+
     @Test
     void targetWarmResetResetsEveryLun() throws IOException {
         assertThat(tmf(TARGET_WARM_RESET, 0, 0, 0)).isEqualTo(COMPLETE);
