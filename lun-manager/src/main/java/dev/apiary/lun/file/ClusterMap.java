@@ -63,6 +63,20 @@ final class ClusterMap {
         }
     }
 
+    /** Marks runs dirty again: a flush that failed must leave them for the next one. */
+    void markDirty(List<Run> runs) {
+        for (Run r : runs) {
+            for (long c = r.start(); c < r.start() + r.count(); c++) {
+                int d = (int) (c >>> 6);
+                long bit = 1L << (c & 63);
+                long old;
+                do {
+                    old = dirty.get(d);
+                } while ((old & bit) == 0 && !dirty.compareAndSet(d, old, old | bit));
+            }
+        }
+    }
+
     /** Sets a state without marking it dirty: loading and replaying what is already on disk. */
     void load(long start, long count, int state) {
         for (long c = start; c < start + count; c++) {

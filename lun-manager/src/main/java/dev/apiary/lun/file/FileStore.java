@@ -121,12 +121,17 @@ public final class FileStore implements VolumeStore {
         return diskReads.get();
     }
 
+    private static final Pattern LAYER_FILE = Pattern.compile("(L[0-9]+)\\.(data|map|journal|map\\.tmp)");
+
+    /**
+     * Deletes layer files no catalog names: what an operation that crashed before its commit left.
+     * Runs only after the catalog passed every check, and touches only files named like ours.
+     */
     private void removeOrphans() throws IOException {
         try (Stream<Path> files = Files.list(layersDir)) {
             for (Path f : (Iterable<Path>) files::iterator) {
-                String n = f.getFileName().toString();
-                String id = n.contains(".") ? n.substring(0, n.indexOf('.')) : n;
-                if (!catalog.layers().containsKey(id) || n.endsWith(".tmp")) {
+                var m = LAYER_FILE.matcher(f.getFileName().toString());
+                if (m.matches() && (!catalog.layers().containsKey(m.group(1)) || m.group(2).endsWith(".tmp"))) {
                     Files.deleteIfExists(f);
                 }
             }
@@ -143,6 +148,7 @@ public final class FileStore implements VolumeStore {
     }
 
     private Catalog.VolumeRecord volume(String name) throws StoreException {
+        checkName("volume", name);
         Catalog.VolumeRecord v = catalog.volumes().get(name);
         if (v == null) {
             throw new StoreException(Reason.NOT_FOUND, "volume " + name + " does not exist");
@@ -292,6 +298,7 @@ public final class FileStore implements VolumeStore {
     @Override
     public synchronized VolumeInfo clone(String volume, String snapshot, String newName) throws IOException {
         Catalog.VolumeRecord v = volume(volume);
+        checkName("snapshot", snapshot);
         String layer = v.snapshots().get(snapshot);
         if (layer == null) {
             throw new StoreException(Reason.NOT_FOUND, "snapshot " + volume + "@" + snapshot + " does not exist");
@@ -394,6 +401,7 @@ public final class FileStore implements VolumeStore {
     @Override
     public synchronized void deleteSnapshot(String volume, String snapshot) throws IOException {
         Catalog.VolumeRecord v = volume(volume);
+        checkName("snapshot", snapshot);
         if (!v.snapshots().containsKey(snapshot)) {
             throw new StoreException(Reason.NOT_FOUND, "snapshot " + volume + "@" + snapshot + " does not exist");
         }
@@ -451,7 +459,8 @@ public final class FileStore implements VolumeStore {
     }
 
     @Override
-    public synchronized Optional<VolumeInfo> info(String name) {
+    public synchronized Optional<VolumeInfo> info(String name) throws StoreException {
+        checkName("volume", name);
         return catalog.volumes().containsKey(name) ? Optional.of(describe(name)) : Optional.empty();
     }
 
@@ -494,7 +503,7 @@ public final class FileStore implements VolumeStore {
                 h = new StoreVolume(name, this, acquire(v.top()));
             } catch (StoreException e) {
                 throw e;
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 throw new StoreException(Reason.CORRUPT, "volume " + name + ": " + e.getMessage(), e);
             }
             volumes.put(name, h);

@@ -24,7 +24,7 @@ import java.util.zip.CRC32C;
 final class MapJournal implements AutoCloseable {
     private static final long MAP_MAGIC = 0x415041504d415031L; // "APAPMAP1"
     private static final long JOURNAL_MAGIC = 0x41504150_4a524e31L; // "APAPJRN1"
-    private static final int MAP_HEADER = 40;
+    private static final int MAP_HEADER = 48;
     private static final int JOURNAL_HEADER = 24;
     /** Header flag: every cluster is ABSENT and the body is omitted (a new clone's map, written in O(1)). */
     private static final int ALL_ABSENT = 1;
@@ -71,6 +71,9 @@ final class MapJournal implements AutoCloseable {
         if (all.length < MAP_HEADER || b.getLong(0) != MAP_MAGIC) {
             throw new IOException("allocation map " + mapFile.getFileName() + " is not an Apiary map (bad header)");
         }
+        if (crc(all, 0, 40) != b.getInt(40)) {
+            throw new IOException("allocation map " + mapFile.getFileName() + " has a damaged header");
+        }
         generation = b.getLong(8);
         int cs = b.getInt(16);
         long clusters = b.getLong(20);
@@ -78,7 +81,8 @@ final class MapJournal implements AutoCloseable {
         int crc = b.getInt(32);
         int flags = b.getInt(36);
         long expectedBody = (flags & ALL_ABSENT) != 0 ? 0 : (clusters + 3) / 4;
-        if (cs != clusterSize || clusters < 0 || bodyLength != expectedBody || all.length != MAP_HEADER + bodyLength) {
+        if (cs != clusterSize || clusters < map.clusters() || clusters > (long) Integer.MAX_VALUE * 32
+                || bodyLength != expectedBody || all.length != MAP_HEADER + bodyLength) {
             throw new IOException("allocation map " + mapFile.getFileName() + " is truncated or has a wrong size");
         }
         if (crc(all, MAP_HEADER, bodyLength) != crc) {
@@ -97,10 +101,14 @@ final class MapJournal implements AutoCloseable {
         journal = FileChannel.open(journalFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         long size = journal.size();
         ByteBuffer h = ByteBuffer.allocate(JOURNAL_HEADER);
-        boolean fresh = size < JOURNAL_HEADER || journal.read(h, 0) < JOURNAL_HEADER || h.getLong(0) != JOURNAL_MAGIC
-                || crc(h.array(), 0, 16) != h.getInt(16);
-        if (fresh || h.getLong(8) != generation) {
-            // No journal, a torn header, or one from before this checkpoint: nothing to replay.
+        boolean damaged = size < JOURNAL_HEADER || journal.read(h, 0) < JOURNAL_HEADER || h.getLong(0) != JOURNAL_MAGIC
+                || crc(h.array(), 0, 16) != h.getInt(16) || h.getInt(20) != 0;
+        if (damaged && size > JOURNAL_HEADER) {
+            // A header is written alone, before any record: records behind a bad one mean damage, not a torn write.
+            throw new IOException("journal " + journalFile.getFileName() + " has a damaged header");
+        }
+        if (damaged || h.getLong(8) != generation) {
+            // No journal, a header torn while it was written, or one from before this checkpoint: nothing to replay.
             startJournal();
             return;
         }
@@ -193,6 +201,7 @@ final class MapJournal implements AutoCloseable {
         ByteBuffer h = ByteBuffer.allocate(MAP_HEADER);
         h.putLong(0, MAP_MAGIC).putLong(8, generation + 1).putInt(16, clusterSize).putLong(20, clusters)
                 .putInt(28, body.length).putInt(32, crc(body, 0, body.length)).putInt(36, flags);
+        h.putInt(40, crc(h.array(), 0, 40));
         Path tmp = mapFile.resolveSibling(mapFile.getFileName() + ".tmp");
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {

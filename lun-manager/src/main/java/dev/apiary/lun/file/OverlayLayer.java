@@ -94,8 +94,15 @@ final class OverlayLayer extends Layer {
 
     /** Brings a cluster this layer does not hold into its file, so a partial write can land on it. */
     private void copyUp(long cluster) throws IOException {
-        if (map.get(cluster) != ClusterMap.ABSENT) {
-            return; // PRESENT: already here; ZERO: the hole already reads as zeros
+        int state = map.get(cluster);
+        if (state == ClusterMap.PRESENT) {
+            return;
+        }
+        if (state == ClusterMap.ZERO) {
+            // The range should be a hole, but a write lost in a crash (data landed, map entry did not)
+            // may have left bytes there: clear it, so the rest of the cluster reads zeros.
+            punchOwn(cluster * clusterSize, Math.min(clusterSize, size - cluster * clusterSize));
+            return;
         }
         ByteBuffer whole = ByteBuffer.allocate(clusterSize);
         long start = cluster * clusterSize;
@@ -118,8 +125,9 @@ final class OverlayLayer extends Layer {
                 long wholeStart = (offset + clusterSize - 1) / clusterSize;
                 long wholeEnd = end / clusterSize; // exclusive
                 if (wholeStart < wholeEnd) {
-                    map.set(wholeStart, wholeEnd - wholeStart, ClusterMap.ZERO);
+                    // Hole first, state second: a flush can never make ZERO durable over bytes still there.
                     punchOwn(wholeStart * clusterSize, (wholeEnd - wholeStart) * clusterSize);
+                    map.set(wholeStart, wholeEnd - wholeStart, ClusterMap.ZERO);
                 }
                 long headEnd = Math.min(end, wholeStart * clusterSize);
                 if (offset < headEnd) {
@@ -142,19 +150,16 @@ final class OverlayLayer extends Layer {
         writeLocked(offset, z, offset / clusterSize, (offset + length - 1) / clusterSize);
     }
 
+    /** Lock order everywhere: {@code flushLock}, then {@code barrier}. Writers take only the barrier. */
     @Override
     void flush() throws IOException {
         flushLock.lock();
         try {
-            var runs = map.takeDirty(); // marks first: each points at a write that completed before now
-            data.force(false); // then the data they point at
-            journal.append(runs); // only then the map entries
+            flushLocked();
             if (journal.wantsCompaction()) {
                 barrier.writeLock().lock();
                 try {
-                    var rest = map.takeDirty();
-                    data.force(false);
-                    journal.append(rest);
+                    flushLocked();
                     journal.checkpoint(map);
                 } finally {
                     barrier.writeLock().unlock();
@@ -165,16 +170,32 @@ final class OverlayLayer extends Layer {
         }
     }
 
+    private void flushLocked() throws IOException {
+        var runs = map.takeDirty(); // marks first: each points at a write that completed before now
+        try {
+            data.force(false); // then the data they point at
+            journal.append(runs); // only then the map entries
+        } catch (IOException e) {
+            map.markDirty(runs); // not durable: the next flush must try them again
+            throw e;
+        }
+    }
+
     @Override
     void grow(long newSize) throws IOException {
-        barrier.writeLock().lock();
+        flushLock.lock();
         try {
-            flush();
-            extendOwn(newSize);
-            map.grow((newSize + clusterSize - 1) / clusterSize);
-            journal.checkpoint(map);
+            barrier.writeLock().lock();
+            try {
+                flushLocked();
+                extendOwn(newSize);
+                map.grow((newSize + clusterSize - 1) / clusterSize);
+                journal.checkpoint(map);
+            } finally {
+                barrier.writeLock().unlock();
+            }
         } finally {
-            barrier.writeLock().unlock();
+            flushLock.unlock();
         }
     }
 
@@ -186,7 +207,19 @@ final class OverlayLayer extends Layer {
         long clusters = map.clusters();
         ByteBuffer buf = ByteBuffer.allocate(clusterSize);
         for (long c = 0; c < clusters; c++) {
-            if (map.get(c) == ClusterMap.ABSENT) {
+            if (map.get(c) == ClusterMap.ZERO) {
+                // Once raw, the file is read as it is: a write lost in a crash must not show through.
+                barrier.readLock().lock();
+                lockGroups(c, c);
+                try {
+                    if (map.get(c) == ClusterMap.ZERO) {
+                        punchOwn(c * clusterSize, Math.min(clusterSize, size - c * clusterSize));
+                    }
+                } finally {
+                    unlockGroups(c, c);
+                    barrier.readLock().unlock();
+                }
+            } else if (map.get(c) == ClusterMap.ABSENT) {
                 barrier.readLock().lock();
                 lockGroups(c, c);
                 try {
@@ -196,6 +229,7 @@ final class OverlayLayer extends Layer {
                         parent.read(start, buf);
                         buf.flip();
                         if (isZero(buf)) {
+                            punchOwn(start, buf.limit());
                             map.set(c, 1, ClusterMap.ZERO);
                         } else {
                             writeOwn(start, buf);
