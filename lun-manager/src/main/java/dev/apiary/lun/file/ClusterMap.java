@@ -54,12 +54,7 @@ final class ClusterMap {
     void set(long start, long count, int state) {
         for (long c = start; c < start + count; c++) {
             setOne(c, state);
-            int d = (int) (c >>> 6);
-            long bit = 1L << (c & 63);
-            long old;
-            do {
-                old = dirty.get(d);
-            } while ((old & bit) == 0 && !dirty.compareAndSet(d, old, old | bit));
+            markDirty(c);
         }
     }
 
@@ -67,14 +62,18 @@ final class ClusterMap {
     void markDirty(List<Run> runs) {
         for (Run r : runs) {
             for (long c = r.start(); c < r.start() + r.count(); c++) {
-                int d = (int) (c >>> 6);
-                long bit = 1L << (c & 63);
-                long old;
-                do {
-                    old = dirty.get(d);
-                } while ((old & bit) == 0 && !dirty.compareAndSet(d, old, old | bit));
+                markDirty(c);
             }
         }
+    }
+
+    private void markDirty(long c) {
+        int d = (int) (c >>> 6);
+        long bit = 1L << (c & 63);
+        long old;
+        do {
+            old = dirty.get(d);
+        } while ((old & bit) == 0 && !dirty.compareAndSet(d, old, old | bit));
     }
 
     /** Sets a state without marking it dirty: loading and replaying what is already on disk. */
