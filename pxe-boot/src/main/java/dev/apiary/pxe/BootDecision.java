@@ -1,0 +1,14 @@
+package dev.apiary.pxe;
+
+import java.util.Optional;
+
+/**
+ * The one question the boot services ask (Pixiecore's Booter): what does this machine boot? The
+ * DHCP services answer only machines with a decision; the HTTP service serves the decision's iPXE
+ * script. The fleet implements this; until it does, {@link StaticBootDecision} reads a file.
+ */
+@FunctionalInterface
+public interface BootDecision {
+    /** The iPXE script for {@code machine}, or empty to ignore it (no DHCP answer, HTTP 404). */
+    Optional<String> script(Machine machine);
+}

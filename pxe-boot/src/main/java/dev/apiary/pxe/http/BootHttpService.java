@@ -1,0 +1,151 @@
+package dev.apiary.pxe.http;
+
+import dev.apiary.pxe.Arch;
+import dev.apiary.pxe.BootDecision;
+import dev.apiary.pxe.Machine;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.FileSystemAccess;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP half of network boot: {@code GET /boot/{mac}} returns that machine's iPXE script
+ * (iPXE fetches it over HTTP because it is fast; TFTP only carries iPXE itself), and
+ * {@code GET /files/...} serves kernels, initrds and other large files from a directory, with
+ * Range requests (RFC 9110 §14) and no path escapes. File transfers are admitted up to a cap; a
+ * request over the cap waits for a slot rather than failing, so fifty machines powering on
+ * together all come up.
+ */
+public final class BootHttpService {
+    private static final Logger log = LoggerFactory.getLogger(BootHttpService.class);
+    private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}[:-]){5}[0-9a-f]{2}");
+
+    private final Vertx vertx;
+    private final BootDecision decision;
+    private final Path files;
+    private final int maxTransfers;
+    private final AtomicInteger active = new AtomicInteger();
+    /** A request waiting for a transfer slot, with the event-loop context it must be resumed on. */
+    private record Waiting(RoutingContext ctx, io.vertx.core.Context context) {}
+
+    private final ConcurrentLinkedQueue<Waiting> waiting = new ConcurrentLinkedQueue<>();
+    private HttpServer server;
+
+    public BootHttpService(Vertx vertx, BootDecision decision, Path files, int maxTransfers) {
+        this.vertx = vertx;
+        this.decision = decision;
+        this.files = files.toAbsolutePath().normalize();
+        this.maxTransfers = maxTransfers;
+    }
+
+    /** Starts listening; the future completes with the bound port. */
+    public Future<Integer> listen(String host, int port) {
+        Router router = Router.router(vertx);
+        router.get("/boot/:mac").handler(this::script);
+        router.get("/files/*").handler(this::admit);
+        router.get("/files/*").handler(StaticHandler.create(FileSystemAccess.ROOT, files.toString())
+                .setDirectoryListing(false)
+                .setEnableRangeSupport(true)
+                .setCachingEnabled(false)
+                .setIncludeHidden(false));
+        router.route().last().handler(ctx -> ctx.response().setStatusCode(404).end("not found\n"));
+        return vertx.createHttpServer().requestHandler(router).listen(port, host).map(s -> {
+            server = s;
+            return s.actualPort();
+        });
+    }
+
+    public Future<Void> close() {
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    private void script(RoutingContext ctx) {
+        String mac = ctx.pathParam("mac").toLowerCase(Locale.ROOT);
+        if (!MAC.matcher(mac).matches()) {
+            ctx.response().setStatusCode(400).end("not a MAC address\n");
+            return;
+        }
+        mac = mac.replace('-', ':');
+        String archParam = ctx.request().getParam("arch");
+        Arch arch = archParam == null ? null : archFromIpxe(archParam);
+        Optional<InetAddress> from = address(ctx.request().remoteAddress().hostAddress());
+        Machine m = new Machine(mac, arch, true, from);
+        Optional<String> script = decision.script(m);
+        if (script.isEmpty()) {
+            log.info("[http] no boot decision for {} from {}", mac, from.map(InetAddress::getHostAddress).orElse("?"));
+            ctx.response().setStatusCode(404).end("no boot script for " + mac + "\n");
+            return;
+        }
+        // The script may carry CHAP secrets: never cached by anyone on the way, never logged.
+        ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").putHeader("Cache-Control", "no-store")
+                .end(script.get());
+        log.info("[http] served the boot script of {}", mac);
+    }
+
+    /** iPXE's ${buildarch}: i386 / x86_64 for BIOS builds, or an EFI platform name. */
+    private static Arch archFromIpxe(String a) {
+        return switch (a) {
+            case "i386", "bios" -> Arch.BIOS;
+            case "x86_64", "efi", "x86_64-efi" -> Arch.EFI_X64;
+            default -> null;
+        };
+    }
+
+    private static Optional<InetAddress> address(String host) {
+        try {
+            return host == null ? Optional.empty() : Optional.of(InetAddress.getByName(host));
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Boot-storm admission: at most {@code maxTransfers} file transfers at once; the rest wait their turn. */
+    private void admit(RoutingContext ctx) {
+        if (active.incrementAndGet() <= maxTransfers) {
+            start(ctx);
+        } else {
+            active.decrementAndGet();
+            ctx.request().pause();
+            Waiting w = new Waiting(ctx, vertx.getOrCreateContext());
+            waiting.add(w);
+            ctx.request().connection().closeHandler(v -> waiting.remove(w));
+        }
+    }
+
+    private void start(RoutingContext ctx) {
+        ctx.addEndHandler(done -> {
+            active.decrementAndGet();
+            Waiting next = waiting.poll();
+            if (next == null) {
+                return;
+            }
+            if (active.incrementAndGet() <= maxTransfers) {
+                next.context().runOnContext(v -> {
+                    next.ctx().request().resume();
+                    start(next.ctx());
+                });
+            } else {
+                active.decrementAndGet();
+                waiting.add(next);
+            }
+        });
+        ctx.next();
+    }
+
+    int activeTransfers() {
+        return active.get();
+    }
+}

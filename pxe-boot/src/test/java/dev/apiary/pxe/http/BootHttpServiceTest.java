@@ -1,0 +1,107 @@
+package dev.apiary.pxe.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.apiary.pxe.StaticBootDecision;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP boot endpoints, with the JDK's client and curl as peers, on loopback. */
+class BootHttpServiceTest {
+    @TempDir
+    Path dir;
+
+    Vertx vertx;
+    BootHttpService service;
+    String base;
+    byte[] big;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeEach
+    void start() throws Exception {
+        Path scripts = Files.createDirectories(dir.resolve("scripts"));
+        Files.writeString(scripts.resolve("52-54-00-12-34-56.ipxe"), "#!ipxe\necho APIARY-SCRIPT-OK\n");
+        Path files = Files.createDirectories(dir.resolve("files"));
+        big = new byte[3 << 20];
+        new Random(1).nextBytes(big);
+        Files.write(files.resolve("vmlinuz"), big);
+        Files.writeString(dir.resolve("secret.txt"), "not for HTTP");
+        vertx = Vertx.vertx();
+        service = new BootHttpService(vertx, new StaticBootDecision(scripts), files, 2);
+        int port = service.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        base = "http://127.0.0.1:" + port;
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        service.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void servesTheScriptOfAKnownMacOnly() throws Exception {
+        HttpResponse<String> r = get("/boot/52:54:00:12:34:56");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("APIARY-SCRIPT-OK");
+        assertThat(r.headers().firstValue("Cache-Control")).contains("no-store");
+        assertThat(get("/boot/52-54-00-12-34-56").statusCode()).as("dashes work as iPXE's ${mac:hexhyp}").isEqualTo(200);
+        assertThat(get("/boot/52:54:00:12:34:57").statusCode()).isEqualTo(404);
+        assertThat(get("/boot/not-a-mac").statusCode()).isEqualTo(400);
+        assertThat(get("/boot/52:54:00:12:34:56%0aecho").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void rangeRequestsGetPartialContentWithCurl() throws Exception {
+        Path out = dir.resolve("part");
+        Process p = new ProcessBuilder("curl", "-s", "-f", "-r", "1000000-1000999", "-o", out.toString(), "-w",
+                "%{http_code}", base + "/files/vmlinuz").start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(p.getInputStream().readAllBytes())).isEqualTo("206");
+        assertThat(Files.readAllBytes(out)).isEqualTo(java.util.Arrays.copyOfRange(big, 1000000, 1001000));
+    }
+
+    @Test
+    void servesNothingOutsideItsDirectory() throws Exception {
+        for (String path : List.of("/files/../secret.txt", "/files/%2e%2e/secret.txt", "/files/..%2fsecret.txt",
+                "/files//etc/passwd", "/files/")) {
+            HttpResponse<String> r = get(path);
+            assertThat(r.statusCode()).as(path).isGreaterThanOrEqualTo(400);
+            assertThat(r.body()).as(path).doesNotContain("not for HTTP").doesNotContain("root:");
+        }
+    }
+
+    @Test
+    void transfersOverTheCapWaitAndAllComplete() throws Exception {
+        List<CompletableFuture<HttpResponse<byte[]>>> all = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            all.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/files/vmlinuz"))
+                    .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        for (CompletableFuture<HttpResponse<byte[]>> f : all) {
+            HttpResponse<byte[]> r = f.get(60, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo(big);
+        }
+        assertThat(service.activeTransfers()).isZero();
+    }
+}
