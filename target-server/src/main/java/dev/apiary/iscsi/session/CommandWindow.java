@@ -61,6 +61,18 @@ final class CommandWindow<T> {
         return next;
     }
 
+    /**
+     * ABORT TASK named a command that has not arrived (§11.5.1): if it is waiting for a gap it is
+     * dropped now; either way it will not run. (One that arrives later is a duplicate of nothing,
+     * and runs; an initiator that aborted it does not send it after the abort.)
+     */
+    void cancel(int cmdSn) {
+        T dropped = early.remove(cmdSn);
+        if (dropped instanceof dev.apiary.iscsi.pdu.InitiatorPdu p) {
+            p.release();
+        }
+    }
+
     /** A non-immediate command finished: the window opens by one. */
     void finished() {
         maxCmdSn++;

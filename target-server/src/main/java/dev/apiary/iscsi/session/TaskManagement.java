@@ -70,14 +70,21 @@ final class TaskManagement {
     }
 
     /**
-     * §11.5.1: a task that is not found is "complete" if its RefCmdSN was already received (it
-     * finished), and "does not exist" otherwise.
+     * §11.5.1, a task that is not found: if its RefCmdSN is still inside the command window and
+     * before the request's own CmdSN, the command is on its way; it counts as received (dropped if
+     * it was waiting for a gap) and the answer is "function complete". Otherwise (it already ran
+     * and was answered, or never will come) the task "does not exist".
      */
     private void abortTask(TaskMgmtRequest req) {
         ScsiTask task = conn.scsi.tasks.get(req.referencedTag());
         if (task == null || task.lun != req.lun()) {
-            boolean received = CommandWindow.before(req.refCmdSn(), conn.expCmdSn());
-            respond(req, received ? COMPLETE : TASK_DOES_NOT_EXIST);
+            int ref = req.refCmdSn();
+            boolean inWindow = !CommandWindow.before(ref, conn.expCmdSn()) && !CommandWindow.before(conn.maxCmdSn(), ref)
+                    && CommandWindow.before(ref, req.cmdSn());
+            if (inWindow) {
+                conn.window.cancel(ref);
+            }
+            respond(req, inWindow ? COMPLETE : TASK_DOES_NOT_EXIST);
             return;
         }
         abortAll(List.of(task), req);

@@ -66,12 +66,16 @@ class TaskManagementTest {
     }
 
     @Test
-    void abortOfAnUnknownTaskDependsOnWhetherItsCmdSnWasReceived() throws IOException {
+    void abortOfAnUnknownTaskDependsOnWhetherItsCmdSnIsStillInTheWindow() throws IOException {
         assertThat(ini.testUnitReady(Cdbs.lun(0)).good()).isTrue();
-        // §11.5.1: RefCmdSN already received -> the task finished: "function complete".
-        assertThat(tmf(ABORT_TASK, Cdbs.lun(0), 0x7777, ini.cmdSn() - 1)).isEqualTo(COMPLETE);
-        // Not yet received -> "task does not exist".
-        assertThat(tmf(ABORT_TASK, Cdbs.lun(0), 0x7778, ini.cmdSn() + 5)).isEqualTo(NO_TASK);
+        // §11.5.1: RefCmdSN already received and answered: the task "does not exist" (libiscsi's
+        // AbortTaskSimpleAsync fails a target that says "complete" here).
+        assertThat(tmf(ABORT_TASK, Cdbs.lun(0), 0x7777, ini.cmdSn() - 1)).isEqualTo(NO_TASK);
+        // Inside the window but not yet arrived, and before the request's own CmdSN: "function complete".
+        ini.cmdSn(ini.cmdSn() + 2); // the TMF now carries CmdSN n+2, as if n and n+1 were still on their way
+        assertThat(tmf(ABORT_TASK, Cdbs.lun(0), 0x7778, ini.cmdSn() - 1)).isEqualTo(COMPLETE);
+        // Beyond MaxCmdSN: "does not exist".
+        assertThat(tmf(ABORT_TASK, Cdbs.lun(0), 0x7779, ini.maxCmdSn() + 100)).isEqualTo(NO_TASK);
     }
 
     @Test
