@@ -13,4 +13,13 @@ public class VolumeFullException extends IOException {
     public VolumeFullException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /**
+     * Whether a failed write failed for lack of space (ENOSPC or EDQUOT). The JDK reports errno
+     * only as the message text, so the text is what there is to go on.
+     */
+    public static boolean isNoSpace(IOException e) {
+        String m = e.getMessage();
+        return m != null && (m.contains("No space left") || m.contains("Disk quota exceeded"));
+    }
 }

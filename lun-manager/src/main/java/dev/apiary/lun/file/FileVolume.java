@@ -103,16 +103,11 @@ public final class FileVolume implements Volume {
                 pos += target.write(src, pos);
             }
         } catch (IOException e) {
-            if (isNoSpace(e)) {
+            if (VolumeFullException.isNoSpace(e)) {
                 throw new VolumeFullException(path + ": no space left for a write at " + pos, e);
             }
             throw e;
         }
-    }
-
-    private static boolean isNoSpace(IOException e) {
-        String m = e.getMessage();
-        return m != null && (m.contains("No space left") || m.contains("Disk quota exceeded"));
     }
 
     @Override

@@ -143,8 +143,7 @@ abstract sealed class Layer implements AutoCloseable permits RawLayer, OverlayLa
                 pos += data.write(src, pos);
             }
         } catch (IOException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.contains("No space left") || m.contains("Disk quota")) {
+            if (VolumeFullException.isNoSpace(e)) {
                 throw new VolumeFullException(dataFile.getFileName() + ": no space left for a write at " + pos, e);
             }
             throw e;

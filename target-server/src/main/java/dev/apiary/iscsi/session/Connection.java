@@ -158,7 +158,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
                     takeStatSn(), expCmdSn(), maxCmdSn(), status.statusClass, status.detail, data));
             if (reply.failed()) {
                 log.info("[iscsi] login from {} ({}) refused: {}", channel.remoteAddress(), login.initiatorName(), status);
-                channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                closeAfterFlush();
                 return;
             }
             flush();
@@ -316,7 +316,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             int response = l.reason() == 2 ? 2 : 0;
             channel.write(new LogoutResponse(response, l.itt(), takeStatSn(), expCmdSn(), maxCmdSn(), 0, 0));
             if (response == 0) {
-                channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                closeAfterFlush();
             }
         } finally {
             l.release();
@@ -326,20 +326,28 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     private void invalid(Invalid i) {
         log.info("[iscsi] {}: rejecting a PDU: {}", channel.remoteAddress(), i.why());
         int reason = i.rejectReason();
-        ByteBuf header = i.frame().bhs().retainedSlice();
-        send(new Reject(reason, takeStatSn(), expCmdSn(), maxCmdSn(), 0, header));
+        reject(reason, i);
         i.release();
         if (channel.pipeline().get(dev.apiary.iscsi.pdu.IscsiFrameDecoder.class).broken()
                 || reason == RejectReason.DATA_DIGEST_ERROR.code) {
             // ERL 0 cannot recover a lost PDU boundary or lost data (§7.1.1, §7.8): end the connection.
-            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            closeAfterFlush();
         }
     }
 
     /** Sends a Reject carrying the offending PDU's header (§11.17); the caller still owns the PDU. */
     void reject(RejectReason reason, InitiatorPdu pdu) {
+        reject(reason.code, pdu);
+    }
+
+    private void reject(int reasonCode, InitiatorPdu pdu) {
         ByteBuf header = pdu.frame().buf().retainedSlice(0, Frame.BHS_LENGTH);
-        send(new Reject(reason.code, takeStatSn(), expCmdSn(), maxCmdSn(), 0, header));
+        send(new Reject(reasonCode, takeStatSn(), expCmdSn(), maxCmdSn(), 0, header));
+    }
+
+    /** Sends what is queued, then closes: the peer gets the answer that explains the close. */
+    private void closeAfterFlush() {
+        channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     // ---- keep-alive and teardown ----
