@@ -138,7 +138,9 @@ final class Transfer extends SimpleChannelInboundHandler<DatagramPacket> {
         }
         acked += distance;
         if (acked == lastBlock) {
-            log.debug("[tftp] {} {}: sent {} blocks", client, filename, lastBlock);
+            // As dnsmasq does ("sent /srv/tftp/x to 10.0.0.5"): one line per file served.
+            log.info("[tftp] sent {} to {} ({} blocks of {} bytes)", filename, client, lastBlock,
+                    options.blockSize());
             end();
             return;
         }
