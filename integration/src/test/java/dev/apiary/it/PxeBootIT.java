@@ -9,6 +9,9 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import dev.apiary.pxe.ipxe.SanbootTarget;
+import dev.apiary.pxe.ipxe.ScriptRenderer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PxeBootIT {
     static final String BIOS_MAC = "52:54:00:a7:00:01", UEFI_MAC = "52:54:00:a7:00:02", STRANGER_MAC = "52:54:00:a7:00:03";
     static final Pattern MARKER = Pattern.compile("APIARY-PXE-OK mac=(\\S+) ip=(\\S+) platform=(\\S+)");
+    static final String ECHO = "echo APIARY-PXE-OK mac=${net0/mac} ip=${net0/ip} platform=${platform}\n";
     static final long BOOT_SECONDS = 240;
 
     @TempDir
@@ -85,11 +89,27 @@ class PxeBootIT {
     /**
      * An isolated boot network: Apiary is the only DHCP server. Addresses come from its pool and
      * are kept in its lease file; there is no IPv6 router, so iPXE waits out its IPv6 timeout.
+     * The BIOS machine's script goes on to sanboot an Apiary iSCSI export with mutual CHAP, and
+     * the disk's boot sector prints its own marker: the whole chain, DHCP to the LUN's first code.
      */
     @Test
     void fullDhcpOnAnIsolatedBootNetwork() throws Exception {
         scripts(List.of(BIOS_MAC, UEFI_MAC));
+        Path disk = dir.resolve("disk.img");
+        Files.write(disk, QemuBootIT.bootSector());
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
+            f.setLength(16 << 20); // iPXE probes past the first sectors (an ISO9660 descriptor at 32 KiB)
+        }
+        String target = "iqn.2026-11.dev.apiary.test:pxe-disk";
+        String sanboot = ScriptRenderer.sanboot(new SanbootTarget("iqn.2026-11.dev.apiary.test:worker1", target,
+                List.of(new SanbootTarget.Portal(BootNetwork.APIARY, 3260)), 0, "worker1", "workersecret12",
+                Optional.of("apiary"), Optional.of("targetsecret12")));
+        Files.writeString(dir.resolve("scripts").resolve(BIOS_MAC.replace(':', '-') + ".ipxe"),
+                sanboot.replace("#!ipxe\n", "#!ipxe\n" + ECHO));
         try (BootNetwork net = BootNetwork.create(false)) {
+            Path exportLog = startApiary(net, "export.log", "export", "--portal", BootNetwork.APIARY + ":3260",
+                    "--iqn", target, "--chap", "worker1:workersecret12", "--mutual", "apiary:targetsecret12",
+                    disk.toString());
             Path apiaryLog = startApiary(net, """
                     pxe:
                       dhcp: full
@@ -103,6 +123,10 @@ class PxeBootIT {
             Vm uefi = Vm.uefi(net, dir, UEFI_MAC);
             assertBooted(bios, "pcbios", "10.77.0.", 100, 199);
             assertBooted(uefi, "efi", "10.77.0.", 100, 199);
+            assertThat(bios.awaitSerial(QemuBootIT.MARKER)).as("the boot sector ran from the iSCSI LUN")
+                    .contains("Apiary: booting iqn.2026-11.dev.apiary.test:worker1");
+            assertThat(Files.readString(exportLog)).contains("iqn.2026-11.dev.apiary.test:worker1 logged in to " + target
+                    + " from /" + bios.ip);
 
             assertThat(Files.readString(apiaryLog)).contains("[tftp] sent snponly.efi to /" + uefi.ip)
                     .contains("DHCP: ack " + bios.ip + " for " + BIOS_MAC)
@@ -116,8 +140,7 @@ class PxeBootIT {
     private void scripts(List<String> macs) throws Exception {
         Path scripts = Files.createDirectories(dir.resolve("scripts"));
         for (String mac : macs) {
-            Files.writeString(scripts.resolve(mac.replace(':', '-') + ".ipxe"),
-                    "#!ipxe\necho APIARY-PXE-OK mac=${net0/mac} ip=${net0/ip} platform=${platform}\n");
+            Files.writeString(scripts.resolve(mac.replace(':', '-') + ".ipxe"), "#!ipxe\n" + ECHO);
         }
     }
 
@@ -125,15 +148,21 @@ class PxeBootIT {
     private Path startApiary(BootNetwork net, String yaml) throws Exception {
         Path config = dir.resolve("apiary.yaml");
         Files.writeString(config, yaml);
-        Path log = dir.resolve("apiary.log");
+        return startApiary(net, "apiary.log", "pxe", "serve", "--config", config.toString());
+    }
+
+    /** {@code apiary ARGS} inside the boot namespace; waits for its "ready" line. */
+    private Path startApiary(BootNetwork net, String logName, String... args) throws Exception {
+        Path log = dir.resolve(logName);
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.apiary.cli.Main", "pxe", "serve", "--config",
-                config.toString()));
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.apiary.cli.Main"));
+        cmd.addAll(List.of(args));
         Process p = net.start(false, log, cmd);
         long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.readString(log).contains("ready dhcp=")) {
-            assertThat(p.isAlive()).as("apiary pxe serve exited: %s", Files.readString(log)).isTrue();
-            assertThat(System.nanoTime()).as("apiary pxe serve not ready in 60 s").isLessThan(deadline);
+        while (!Files.readString(log).contains("ready ")) {
+            assertThat(p.isAlive()).as("apiary %s exited: %s", args[0], Files.readString(log)).isTrue();
+            assertThat(System.nanoTime()).as("apiary %s not ready in 60 s", args[0]).isLessThan(deadline);
             Thread.sleep(100);
         }
         return log;

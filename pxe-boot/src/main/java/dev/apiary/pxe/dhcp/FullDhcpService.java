@@ -113,8 +113,13 @@ public final class FullDhcpService implements AutoCloseable {
 
     private void checkInterface() throws SocketException {
         NetworkInterface nif = NetworkInterface.getByName(config.interfaceName());
-        if (nif == null || !nif.isUp()) {
-            throw new IllegalStateException("interface " + config.interfaceName() + " is missing or down");
+        if (nif == null) {
+            throw new IllegalStateException("interface " + config.interfaceName() + " does not exist");
+        }
+        if (!nif.isUp()) {
+            // No carrier yet (a cable out, a bridge with no machine on it): like dnsmasq, serve once
+            // the link comes up rather than refuse to start.
+            log.warn("DHCP: interface {} has no link yet", config.interfaceName());
         }
         if (nif.inetAddresses().noneMatch(config.serverAddress()::equals)) {
             throw new IllegalStateException("interface " + config.interfaceName() + " does not carry "

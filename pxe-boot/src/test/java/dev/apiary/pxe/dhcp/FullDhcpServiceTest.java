@@ -219,7 +219,7 @@ class FullDhcpServiceTest {
                 DhcpMessage.ip("255.255.255.0"), DhcpMessage.ip("10.77.0.100"), DhcpMessage.ip("10.77.0.102"),
                 dir.resolve("x"), BootFiles.defaults("http://h"));
         assertThatThrownBy(() -> new FullDhcpService(c, m -> Optional.empty()).start())
-                .hasMessageContaining("missing or down");
+                .hasMessageContaining("apiary-nonexistent0 does not exist");
         FullDhcpService.Config lo = FullDhcpService.Config.standard("lo", SERVER, DhcpMessage.ip("255.255.255.0"),
                 DhcpMessage.ip("10.77.0.100"), DhcpMessage.ip("10.77.0.102"), dir.resolve("x"),
                 BootFiles.defaults("http://h"));
