@@ -1,7 +1,6 @@
 package dev.apiary.cli;
 
 import dev.apiary.pxe.PxeServer;
-import dev.apiary.pxe.StaticBootDecision;
 import dev.apiary.pxe.WakeOnLan;
 import dev.apiary.server.ConfigFile;
 import dev.apiary.server.PxeSettings;
@@ -9,7 +8,6 @@ import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -34,7 +32,7 @@ public final class PxeCommand implements Runnable {
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
             description = "Run DHCP, TFTP and HTTP for one boot network from the pxe: section of a YAML file"
-                    + " (docs/boot.md). Scripts come from a directory of aa-bb-cc-dd-ee-ff.ipxe / default.ipxe.")
+                    + " (docs/boot.md): what each machine boots comes from its machines: mapping or scripts directory.")
     static final class Serve implements Callable<Integer> {
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -49,15 +47,12 @@ public final class PxeCommand implements Runnable {
             PxeSettings settings;
             try {
                 settings = PxeSettings.from(ConfigFile.load(config, Set.of("pxe")).section("pxe"));
-                if (!Files.isDirectory(settings.scripts())) {
-                    throw new ConfigFile.ConfigException("pxe.scripts: " + settings.scripts() + " is not a directory");
-                }
             } catch (ConfigFile.ConfigException | java.io.IOException e) {
                 err.println("apiary pxe serve: " + e.getMessage());
                 return 2;
             }
             Vertx vertx = Vertx.vertx();
-            PxeServer server = new PxeServer(settings.server(), new StaticBootDecision(settings.scripts()), vertx);
+            PxeServer server = new PxeServer(settings.server(), settings.machines(), vertx);
             try {
                 server.start();
             } catch (Exception e) {

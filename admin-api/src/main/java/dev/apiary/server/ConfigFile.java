@@ -55,24 +55,13 @@ public final class ConfigFile {
             throw new ConfigException(file + ": expected a mapping of sections (" + String.join(", ", sections) + ")");
         }
         ConfigFile c = new ConfigFile((ObjectNode) node, file.toAbsolutePath().getParent());
-        c.section("", (ObjectNode) node).onlyKeys(sections);
+        new Section("", c.root, c.dir).onlyKeys(sections);
         return c;
     }
 
     /** The named section; an empty one when the file does not have it. */
     public Section section(String name) {
-        JsonNode n = root.get(name);
-        if (n == null || n.isNull()) {
-            return section(name, root.objectNode());
-        }
-        if (!n.isObject()) {
-            throw new ConfigException(name + ": expected a mapping");
-        }
-        return section(name, (ObjectNode) n);
-    }
-
-    private Section section(String name, ObjectNode node) {
-        return new Section(name, node, dir);
+        return new Section("", root, dir).child(name);
     }
 
     /** Typed access to one section's keys; every error names "section.key". */
@@ -88,6 +77,25 @@ public final class ConfigFile {
                             new TreeSet<>(known)) + ")");
                 }
             }
+        }
+
+        /** A nested mapping; an empty one when absent. */
+        public Section child(String k) {
+            JsonNode v = node.get(k);
+            if (v == null || v.isNull()) {
+                return new Section(key(k), node.objectNode(), dir);
+            }
+            if (!v.isObject()) {
+                throw new ConfigException(key(k) + ": expected a mapping");
+            }
+            return new Section(key(k), (ObjectNode) v, dir);
+        }
+
+        /** This section's keys, in file order. */
+        public List<String> keys() {
+            List<String> keys = new ArrayList<>();
+            node.fieldNames().forEachRemaining(keys::add);
+            return keys;
         }
 
         public boolean has(String k) {
@@ -115,25 +123,42 @@ public final class ConfigFile {
         }
 
         public int port(String k, int dflt) {
+            return integer(k, dflt, 0, 65535);
+        }
+
+        public int positive(String k, int dflt) {
+            return integer(k, dflt, 1, Integer.MAX_VALUE);
+        }
+
+        public int integer(String k, int dflt, int min, int max) {
             JsonNode v = node.get(k);
             if (v == null || v.isNull()) {
                 return dflt;
             }
-            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.intValue() < 0 || v.intValue() > 65535) {
-                throw new ConfigException(key(k) + ": expected a port number 0..65535, got " + v);
+            if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < min || v.intValue() > max) {
+                throw new ConfigException(key(k) + ": expected a whole number from " + min + " to " + max + ", got " + v);
             }
             return v.intValue();
         }
 
-        public int positive(String k, int dflt) {
+        /** A list of strings (a YAML list, or a single one). */
+        public List<String> stringList(String k) {
             JsonNode v = node.get(k);
+            List<String> out = new ArrayList<>();
             if (v == null || v.isNull()) {
-                return dflt;
+                return out;
             }
-            if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 1) {
-                throw new ConfigException(key(k) + ": expected a positive whole number, got " + v);
+            if (!v.isArray()) {
+                out.add(string(k, null));
+                return out;
             }
-            return v.intValue();
+            for (JsonNode e : v) {
+                if (!e.isValueNode() || e.isNull() || e.isBoolean()) {
+                    throw new ConfigException(key(k) + ": expected a list of strings");
+                }
+                out.add(e.asText());
+            }
+            return out;
         }
 
         /** A path; relative ones are taken from the configuration file's directory. */
@@ -183,20 +208,9 @@ public final class ConfigFile {
 
         /** A list of IPv4 addresses (a YAML list, or a single one). */
         public List<Inet4Address> ipv4List(String k) {
-            JsonNode v = node.get(k);
             List<Inet4Address> out = new ArrayList<>();
-            if (v == null || v.isNull()) {
-                return out;
-            }
-            if (v.isArray()) {
-                for (JsonNode e : v) {
-                    if (!e.isTextual()) {
-                        throw new ConfigException(key(k) + ": expected a list of IPv4 addresses");
-                    }
-                    out.add(ipv4(k, e.asText()));
-                }
-            } else {
-                out.add(ipv4(k, string(k, null)));
+            for (String a : stringList(k)) {
+                out.add(ipv4(k, a));
             }
             return out;
         }

@@ -6,6 +6,7 @@ import dev.apiary.server.ConfigFile.ConfigException;
 import dev.apiary.server.ConfigFile.Section;
 import java.net.Inet4Address;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -16,13 +17,13 @@ import java.util.Set;
  * network and where its boot files and scripts are. docs/boot.md shows a complete example.
  *
  * @param server the boot services' settings
- * @param scripts the directory of per-MAC iPXE scripts ({@code aa-bb-cc-dd-ee-ff.ipxe},
- *     {@code default.ipxe}) that decides what each machine boots until the fleet does
+ * @param machines what each machine boots until the fleet decides: the {@code machines:} mapping
+ *     and/or the {@code scripts:} directory of {@code aa-bb-cc-dd-ee-ff.ipxe} and {@code default.ipxe}
  */
-public record PxeSettings(PxeServer.Config server, Path scripts) {
+public record PxeSettings(PxeServer.Config server, MachineScripts machines) {
     static final Set<String> KEYS = Set.of("dhcp", "address", "interface", "http-port", "tftp-port", "ipxe-dir",
             "uefi-boot-file", "bios-boot-file", "files", "scripts", "max-transfers", "pool", "netmask", "router",
-            "dns", "lease-time", "lease-file");
+            "dns", "lease-time", "lease-file", "machines");
 
     public static PxeSettings from(Section s) {
         s.onlyKeys(KEYS);
@@ -56,8 +57,15 @@ public record PxeSettings(PxeServer.Config server, Path scripts) {
                 s.port("tftp-port", 69), ipxeDir, fileName(s, "uefi-boot-file", "snponly.efi"),
                 fileName(s, "bios-boot-file", "undionly.kpxe"), s.path("files", ipxeDir),
                 s.positive("max-transfers", 64), pool);
-        s.required("scripts");
-        return new PxeSettings(c, s.path("scripts", null));
+        Path scripts = s.path("scripts", null);
+        if (scripts == null && !s.has("machines")) {
+            throw new ConfigException(s.key("machines") + " or " + s.key("scripts")
+                    + " is required: nothing would boot without one");
+        }
+        if (scripts != null && !Files.isDirectory(scripts)) {
+            throw new ConfigException(s.key("scripts") + ": " + scripts + " is not a directory");
+        }
+        return new PxeSettings(c, MachineScripts.from(s.child("machines"), scripts));
     }
 
     /** "10.77.0.100-10.77.0.199" inside the boot network's subnet, not holding Apiary's own address. */

@@ -51,6 +51,7 @@ class PxeCommandTest {
         r = run("pxe", "serve", "--config", config.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("pxe.scripts: " + dir.resolve("scripts") + " is not a directory");
+        assertThat(r.out()).doesNotContain("ready");
 
         r = run("pxe", "serve", "--config", dir.resolve("missing.yaml").toString());
         assertThat(r.exit()).isEqualTo(2);

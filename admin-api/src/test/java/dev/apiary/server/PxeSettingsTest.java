@@ -16,6 +16,12 @@ class PxeSettingsTest {
     @TempDir
     Path dir;
 
+    @org.junit.jupiter.api.BeforeEach
+    void dirs() throws Exception {
+        Files.createDirectories(dir.resolve("s"));
+        Files.createDirectories(dir.resolve("scripts"));
+    }
+
     PxeSettings read(String yaml) throws Exception {
         Path f = dir.resolve("apiary.yaml");
         Files.writeString(f, yaml);
@@ -36,7 +42,6 @@ class PxeSettingsTest {
         assertThat(c.biosFile()).isEqualTo("undionly.kpxe");
         assertThat(c.maxTransfers()).isEqualTo(64);
         assertThat(c.pool()).isNull();
-        assertThat(s.scripts()).isEqualTo(dir.resolve("scripts")); // relative to the file
     }
 
     @Test
@@ -53,7 +58,7 @@ class PxeSettingsTest {
                   lease-time: 12h
                   lease-file: /var/lib/apiary/leases
                   uefi-boot-file: ipxe.efi
-                  scripts: /etc/apiary/scripts
+                  scripts: scripts
                   files: boot-files
                   http-port: 80
                   max-transfers: 100
@@ -69,7 +74,6 @@ class PxeSettingsTest {
         assertThat(s.server().filesDir()).isEqualTo(dir.resolve("boot-files"));
         assertThat(s.server().httpPort()).isEqualTo(80);
         assertThat(s.server().maxTransfers()).isEqualTo(100);
-        assertThat(s.scripts()).isEqualTo(Path.of("/etc/apiary/scripts"));
     }
 
     @Test
@@ -79,13 +83,14 @@ class PxeSettingsTest {
         String[][] cases = {
             {base + "  adress: 1.2.3.4\n", "unknown setting pxe.adress"},
             {"pxe:\n  scripts: s\n", "pxe.address is required"},
-            {"pxe:\n  address: 10.77.0.1\n", "pxe.scripts is required"},
+            {"pxe:\n  address: 10.77.0.1\n", "pxe.machines or pxe.scripts is required"},
+            {"pxe:\n  address: 10.77.0.1\n  scripts: nowhere\n", "pxe.scripts: " + dir.resolve("nowhere") + " is not a directory"},
             {"pxe:\n  address: apiary.local\n  scripts: s\n", "pxe.address: expected an IPv4 address"},
             {"pxe:\n  address: 10.77.0.300\n  scripts: s\n", "pxe.address: expected an IPv4 address"},
             {base + "  dhcp: maybe\n", "pxe.dhcp: expected proxy, full or off"},
-            {base + "  http-port: 70000\n", "pxe.http-port: expected a port number"},
-            {base + "  http-port: eighty\n", "pxe.http-port: expected a port number"},
-            {base + "  max-transfers: 0\n", "pxe.max-transfers: expected a positive whole number"},
+            {base + "  http-port: 70000\n", "pxe.http-port: expected a whole number from 0 to 65535"},
+            {base + "  http-port: eighty\n", "pxe.http-port: expected a whole number from 0 to 65535"},
+            {base + "  max-transfers: 0\n", "pxe.max-transfers: expected a whole number from 1"},
             {base + "  uefi-boot-file: ../../etc/shadow\n", "pxe.uefi-boot-file: expected a file name"},
             {base + "  pool: 10.77.0.100-10.77.0.199\n", "pxe.pool applies only with dhcp: full"},
             {base + "  dhcp: full\n  pool: 10.77.0.100-10.77.0.199\n", "pxe.interface is required with dhcp: full"},
@@ -96,7 +101,7 @@ class PxeSettingsTest {
             {full + "  pool: 10.77.0.1-10.77.0.50\n", "holds Apiary's own address 10.77.0.1"},
             {full + "  pool: 10.77.0.100-10.77.0.199\n  netmask: 255.0.255.0\n", "pxe.netmask: not a netmask"},
             {full + "  pool: 10.77.0.100-10.77.0.199\n  lease-time: forever\n", "pxe.lease-time: expected a duration"},
-            {full + "  pool: 10.77.0.100-10.77.0.199\n  dns: [1]\n", "pxe.dns: expected a list of IPv4 addresses"},
+            {full + "  pool: 10.77.0.100-10.77.0.199\n  dns: [1]\n", "pxe.dns: expected an IPv4 address"},
             {"pxe: [1, 2]\n", "pxe: expected a mapping"},
             {"pxe:\n  address: [10.77.0.1]\n  scripts: s\n", "pxe.address: expected a string"},
             {"target:\n  x: 1\n", "unknown setting target"},
@@ -112,5 +117,7 @@ class PxeSettingsTest {
     @Test
     void anEmptyFileLacksOnlyTheRequiredKeys() {
         assertThatThrownBy(() -> read("")).hasMessageContaining("pxe.address is required");
+        assertThatThrownBy(() -> read("pxe:\n  address: 10.77.0.1\n  dhcp: off\n  scripts: s\n  tftp-port: 6.9\n"))
+                .hasMessageContaining("pxe.tftp-port: expected a whole number from 0 to 65535");
     }
 }

@@ -9,9 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import dev.apiary.pxe.ipxe.SanbootTarget;
-import dev.apiary.pxe.ipxe.ScriptRenderer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,22 +91,18 @@ class PxeBootIT {
      */
     @Test
     void fullDhcpOnAnIsolatedBootNetwork() throws Exception {
-        scripts(List.of(BIOS_MAC, UEFI_MAC));
+        scripts(List.of(UEFI_MAC));
         Path disk = dir.resolve("disk.img");
         Files.write(disk, QemuBootIT.bootSector());
         try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
             f.setLength(16 << 20); // iPXE probes past the first sectors (an ISO9660 descriptor at 32 KiB)
         }
         String target = "iqn.2026-11.dev.apiary.test:pxe-disk";
-        String sanboot = ScriptRenderer.sanboot(new SanbootTarget("iqn.2026-11.dev.apiary.test:worker1", target,
-                List.of(new SanbootTarget.Portal(BootNetwork.APIARY, 3260)), 0, "worker1", "workersecret12",
-                Optional.of("apiary"), Optional.of("targetsecret12")));
-        Files.writeString(dir.resolve("scripts").resolve(BIOS_MAC.replace(':', '-') + ".ipxe"),
-                sanboot.replace("#!ipxe\n", "#!ipxe\n" + ECHO));
         try (BootNetwork net = BootNetwork.create(false)) {
             Path exportLog = startApiary(net, "export.log", "export", "--portal", BootNetwork.APIARY + ":3260",
                     "--iqn", target, "--chap", "worker1:workersecret12", "--mutual", "apiary:targetsecret12",
                     disk.toString());
+            // The BIOS machine's entry in the config file: a sanboot script rendered by Apiary.
             Path apiaryLog = startApiary(net, """
                     pxe:
                       dhcp: full
@@ -118,19 +111,30 @@ class PxeBootIT {
                       pool: 10.77.0.100-10.77.0.199
                       lease-file: leases
                       scripts: scripts
-                    """);
+                      machines:
+                        %s:
+                          sanboot:
+                            initiator-iqn: iqn.2026-11.dev.apiary.test:worker1
+                            target-iqn: %s
+                            portals: [10.77.0.1:3260]
+                            chap: worker1:workersecret12
+                            mutual: apiary:targetsecret12
+                    """.formatted(BIOS_MAC, target));
             Vm bios = Vm.bios(net, dir, BIOS_MAC);
             Vm uefi = Vm.uefi(net, dir, UEFI_MAC);
-            assertBooted(bios, "pcbios", "10.77.0.", 100, 199);
             assertBooted(uefi, "efi", "10.77.0.", 100, 199);
-            assertThat(bios.awaitSerial(QemuBootIT.MARKER)).as("the boot sector ran from the iSCSI LUN")
-                    .contains("Apiary: booting iqn.2026-11.dev.apiary.test:worker1");
+            String serial = bios.awaitSerial(QemuBootIT.MARKER); // the boot sector ran from the iSCSI LUN
+            assertThat(serial).contains("Apiary: booting iqn.2026-11.dev.apiary.test:worker1");
+            Matcher ip = Pattern.compile("net0: (10\\.77\\.0\\.1\\d\\d)/").matcher(serial);
+            assertThat(ip.find()).as(serial).isTrue();
+            bios.ip = ip.group(1);
             assertThat(Files.readString(exportLog)).contains("iqn.2026-11.dev.apiary.test:worker1 logged in to " + target
                     + " from /" + bios.ip);
 
             assertThat(Files.readString(apiaryLog)).contains("[tftp] sent snponly.efi to /" + uefi.ip)
                     .contains("DHCP: ack " + bios.ip + " for " + BIOS_MAC)
-                    .contains("DHCP: ack " + uefi.ip + " for " + UEFI_MAC);
+                    .contains("DHCP: ack " + uefi.ip + " for " + UEFI_MAC)
+                    .doesNotContain("workersecret12", "targetsecret12");
             String leases = Files.readString(dir.resolve("leases"));
             assertThat(leases).contains(BIOS_MAC + " " + bios.ip, UEFI_MAC + " " + uefi.ip);
         }

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -23,20 +24,29 @@ public final class StaticBootDecision implements BootDecision {
 
     @Override
     public Optional<String> script(Machine machine) {
-        String mac = machine.mac().toLowerCase(java.util.Locale.ROOT);
-        if (!MAC.matcher(mac).matches()) {
+        return forMac(machine.mac()).or(this::fallback);
+    }
+
+    /** The script named for {@code mac} alone, without the default. */
+    public Optional<String> forMac(String mac) {
+        mac = mac.toLowerCase(Locale.ROOT);
+        return MAC.matcher(mac).matches() ? read(mac.replace(':', '-') + ".ipxe") : Optional.empty();
+    }
+
+    /** default.ipxe, for machines without a script of their own. */
+    public Optional<String> fallback() {
+        return read("default.ipxe");
+    }
+
+    private Optional<String> read(String name) {
+        Path p = dir.resolve(name);
+        if (!Files.isRegularFile(p)) {
             return Optional.empty();
         }
-        for (String name : new String[] {mac.replace(':', '-') + ".ipxe", "default.ipxe"}) {
-            Path p = dir.resolve(name);
-            if (Files.isRegularFile(p)) {
-                try {
-                    return Optional.of(Files.readString(p, StandardCharsets.UTF_8));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
+        try {
+            return Optional.of(Files.readString(p, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return Optional.empty();
     }
 }
