@@ -71,6 +71,13 @@ final class BootNetwork implements AutoCloseable {
         return p;
     }
 
+    /** Runs a short command inside the bridge namespace and waits for it. */
+    Tools.Result run(String... command) {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        cmd.addAll(List.of(command));
+        return Tools.run(Duration.ofSeconds(30), cmd);
+    }
+
     private void ip(String... args) {
         List<String> cmd = new ArrayList<>(List.of("ip"));
         cmd.addAll(List.of(args));

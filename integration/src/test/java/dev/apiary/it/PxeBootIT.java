@@ -119,9 +119,13 @@ class PxeBootIT {
                             portals: [10.77.0.1:3260]
                             chap: worker1:workersecret12
                             mutual: apiary:targetsecret12
+                        default:
+                          wait: not approved yet
+                          retry: 2s
                     """.formatted(BIOS_MAC, target));
             Vm bios = Vm.bios(net, dir, BIOS_MAC);
             Vm uefi = Vm.uefi(net, dir, UEFI_MAC);
+            Vm pending = Vm.bios(net, dir, STRANGER_MAC);
             assertBooted(uefi, "efi", "10.77.0.", 100, 199);
             String serial = bios.awaitSerial(QemuBootIT.MARKER); // the boot sector ran from the iSCSI LUN
             assertThat(serial).contains("Apiary: booting iqn.2026-11.dev.apiary.test:worker1");
@@ -137,6 +141,23 @@ class PxeBootIT {
                     .doesNotContain("workersecret12", "targetsecret12");
             String leases = Files.readString(dir.resolve("leases"));
             assertThat(leases).contains(BIOS_MAC + " " + bios.ip, UEFI_MAC + " " + uefi.ip);
+
+            // A machine nobody approved yet waits and asks again, over and over, for its script.
+            String waiting = pending.awaitSerial("Apiary: not approved yet");
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (waiting.split("Apiary: not approved yet", -1).length - 1 < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                waiting = Files.readString(pending.serial, StandardCharsets.ISO_8859_1);
+            }
+            assertThat(waiting.split("Apiary: not approved yet", -1).length - 1).as(waiting).isGreaterThanOrEqualTo(3);
+            String served = Files.readString(apiaryLog);
+            assertThat(served.split("served the boot script of " + STRANGER_MAC, -1).length - 1)
+                    .as("fetched again each round, so an approval is seen: %s", served).isGreaterThanOrEqualTo(3);
+
+            // Another host on the boot network that knows the worker's MAC gets no secrets.
+            Tools.Result curl = net.run("curl", "-s", "--max-time", "10", "-w", "\n%{http_code}",
+                    "http://10.77.0.1:8080/boot/" + BIOS_MAC);
+            assertThat(curl.out()).endsWith("\n403").doesNotContain("workersecret12");
         }
     }
 

@@ -31,6 +31,9 @@ public final class PxeServer implements AutoCloseable {
 
     public enum DhcpMode { PROXY, FULL, OFF }
 
+    /** How long after its DHCP exchange (or its last fetch) a machine may fetch its script. */
+    static final Duration SCRIPT_WINDOW = Duration.ofMinutes(5);
+
     /**
      * @param address this host's address on the boot network: TFTP and HTTP listen on it, DHCP
      *     names it as the server (option 54, siaddr)
@@ -81,7 +84,13 @@ public final class PxeServer implements AutoCloseable {
     public PxeServer start() throws Exception {
         checkBootFiles();
         try {
-            http = new BootHttpService(vertx, decision, config.filesDir(), config.maxTransfers());
+            // With DHCP off Apiary never sees which address a machine took, so it cannot hold its
+            // scripts to that address; it says so.
+            Sightings sightings = config.dhcp() == DhcpMode.OFF ? null : new Sightings(SCRIPT_WINDOW, Clock.systemUTC());
+            if (sightings == null) {
+                log.warn("[pxe] DHCP off: boot scripts are served to any address that asks for a MAC");
+            }
+            http = new BootHttpService(vertx, decision, config.filesDir(), config.maxTransfers(), sightings);
             httpPort = http.listen(config.address().getHostAddress(), config.httpPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             tftp = new TftpServer(new InetSocketAddress(config.address(), config.tftpPort()),
@@ -89,8 +98,8 @@ public final class PxeServer implements AutoCloseable {
                     TftpServer.Config.defaults().withMaxTransfers(config.maxTransfers())).start();
             dhcp = switch (config.dhcp()) {
                 case PROXY -> new ProxyDhcpService(ProxyDhcpService.Config.standard(config.address(),
-                        bootFiles()), decision).start();
-                case FULL -> new FullDhcpService(fullDhcpConfig(), decision).start();
+                        bootFiles()), decision, sightings).start();
+                case FULL -> new FullDhcpService(fullDhcpConfig(), decision, sightings).start();
                 case OFF -> null;
             };
         } catch (Exception | Error e) {

@@ -99,9 +99,15 @@ class PxeServerTest {
                     httpPort, taken, ipxe, "snponly.efi", "undionly.kpxe", ipxe, 4, null);
             assertThatThrownBy(new PxeServer(clash, new StaticBootDecision(scripts), vertx)::start)
                     .hasMessageContaining("Address already in use");
-            try (java.net.ServerSocket s = new java.net.ServerSocket(httpPort, 1, InetAddress.getLoopbackAddress())) {
-                assertThat(s.getLocalPort()).isEqualTo(httpPort); // the failed start let its HTTP port go
-            }
+            // The failed start lets its HTTP port go (Vert.x closes the listening socket on its
+            // acceptor loop, a moment after the close future completes).
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).ignoreExceptions()
+                    .untilAsserted(() -> {
+                        try (java.net.ServerSocket s = new java.net.ServerSocket(httpPort, 1,
+                                InetAddress.getLoopbackAddress())) {
+                            assertThat(s.getLocalPort()).isEqualTo(httpPort);
+                        }
+                    });
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.apiary.pxe.dhcp;
 
 import dev.apiary.pxe.BootDecision;
+import dev.apiary.pxe.Sightings;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -68,6 +69,7 @@ public final class FullDhcpService implements AutoCloseable {
 
     private final Config config;
     private final BootDecision decision;
+    private final Sightings sightings;
     private final Leases leases;
     private final Map<Key, Offer> offers = new LinkedHashMap<>();
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -75,8 +77,14 @@ public final class FullDhcpService implements AutoCloseable {
     private DhcpEndpoint pinned;
 
     public FullDhcpService(Config config, BootDecision decision) {
+        this(config, decision, new Sightings(Duration.ofMinutes(5), config.clock()));
+    }
+
+    /** @param sightings told which address each client is given */
+    public FullDhcpService(Config config, BootDecision decision, Sightings sightings) {
         this.config = config;
         this.decision = decision;
+        this.sightings = sightings;
         this.leases = new Leases(config.leaseFile(), config.poolFirst(), config.poolLast(), config.clock());
     }
 
@@ -209,6 +217,7 @@ public final class FullDhcpService implements AutoCloseable {
         Inet4Address bound = ip;
         io(() -> leases.commit(key.mac(), bound, config.leaseTime()));
         log.info("DHCP: ack {} for {}", ip.getHostAddress(), key.mac());
+        sightings.saw(key.mac(), ip);
         return List.of(new DhcpEndpoint.Reply(reply(m, DhcpMessage.ACK, ip), config.routes().forReply(m, false)));
     }
 

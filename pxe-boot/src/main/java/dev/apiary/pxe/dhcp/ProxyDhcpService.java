@@ -1,12 +1,15 @@
 package dev.apiary.pxe.dhcp;
 
 import dev.apiary.pxe.BootDecision;
+import dev.apiary.pxe.Sightings;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -53,14 +56,21 @@ public final class ProxyDhcpService implements AutoCloseable {
 
     private final Config config;
     private final BootDecision decision;
+    private final Sightings sightings;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private DhcpEndpoint dhcp;
     private DhcpEndpoint dhcpPinned;
     private DhcpEndpoint pxe;
 
     public ProxyDhcpService(Config config, BootDecision decision) {
+        this(config, decision, new Sightings(Duration.ofMinutes(5), Clock.systemUTC()));
+    }
+
+    /** @param sightings told which address each client asks the network's DHCP server for */
+    public ProxyDhcpService(Config config, BootDecision decision, Sightings sightings) {
         this.config = config;
         this.decision = decision;
+        this.sightings = sightings;
     }
 
     public ProxyDhcpService start() throws InterruptedException {
@@ -106,6 +116,12 @@ public final class ProxyDhcpService implements AutoCloseable {
 
     private List<DhcpEndpoint.Reply> onDhcpPort(DhcpMessage m, InetSocketAddress sender) {
         int type = m.messageType();
+        if (type == DhcpMessage.REQUEST && m.mac() != null) {
+            // The client asking the home router for its address (RFC 2131 §4.3.2: option 50 while
+            // selecting, ciaddr while renewing): the pair its boot script may be fetched from.
+            m.options().requestedIp().or(() -> Optional.of(m.ciaddr()).filter(a -> !PxeClient.isZero(a)))
+                    .ifPresent(ip -> sightings.saw(m.mac(), ip));
+        }
         boolean forUs = type == DhcpMessage.REQUEST
                 && m.options().serverId().map(config.serverAddress()::equals).orElse(false);
         if (type != DhcpMessage.DISCOVER && !forUs) {
@@ -119,6 +135,9 @@ public final class ProxyDhcpService implements AutoCloseable {
     private List<DhcpEndpoint.Reply> onPxePort(DhcpMessage m, InetSocketAddress sender) {
         if (m.messageType() != DhcpMessage.REQUEST && m.messageType() != DhcpMessage.INFORM) {
             return List.of();
+        }
+        if (m.mac() != null && sender.getAddress() instanceof Inet4Address a && !PxeClient.isZero(a)) {
+            sightings.saw(m.mac(), a);
         }
         // PXE 2.1 §2.2.5: the boot server replies to the client's source address and port.
         return answer(m, DhcpMessage.ACK).map(r -> List.of(new DhcpEndpoint.Reply(r, sender))).orElse(List.of());

@@ -3,6 +3,7 @@ package dev.apiary.pxe.http;
 import dev.apiary.pxe.Arch;
 import dev.apiary.pxe.BootDecision;
 import dev.apiary.pxe.Machine;
+import dev.apiary.pxe.Sightings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -35,6 +36,7 @@ public final class BootHttpService {
 
     private final Vertx vertx;
     private final BootDecision decision;
+    private final Sightings sightings;
     private final Path files;
     private final int maxTransfers;
     private final AtomicInteger active = new AtomicInteger();
@@ -44,8 +46,18 @@ public final class BootHttpService {
     private final ConcurrentLinkedQueue<Waiting> waiting = new ConcurrentLinkedQueue<>();
     private HttpServer server;
 
+    /** Serves every machine's script to whoever asks: for tests, and for DHCP run by someone else. */
     public BootHttpService(Vertx vertx, BootDecision decision, Path files, int maxTransfers) {
+        this(vertx, decision, files, maxTransfers, null);
+    }
+
+    /**
+     * @param sightings when not null, a script is served only to the address its MAC took in DHCP
+     *     (DESIGN.md security model); others get 403
+     */
+    public BootHttpService(Vertx vertx, BootDecision decision, Path files, int maxTransfers, Sightings sightings) {
         this.vertx = vertx;
+        this.sightings = sightings;
         this.decision = decision;
         this.files = files.toAbsolutePath().normalize();
         this.maxTransfers = maxTransfers;
@@ -82,6 +94,12 @@ public final class BootHttpService {
         String archParam = ctx.request().getParam("arch");
         Arch arch = archParam == null ? null : archFromIpxe(archParam);
         Optional<InetAddress> from = address(ctx.request().remoteAddress().hostAddress());
+        if (sightings != null && (from.isEmpty() || !sightings.permits(mac, from.get()))) {
+            log.info("[http] refused the boot script of {} to {}: not the address it took by DHCP", mac,
+                    from.map(InetAddress::getHostAddress).orElse("?"));
+            ctx.response().setStatusCode(403).end("a boot script is served only to the address its machine took by DHCP\n");
+            return;
+        }
         Machine m = new Machine(mac, arch, true, from);
         Optional<String> script = decision.script(m);
         if (script.isEmpty()) {

@@ -54,11 +54,14 @@ class FullDhcpServiceTest {
         service = newService().start();
     }
 
+    final dev.apiary.pxe.Sightings sightings = new dev.apiary.pxe.Sightings(java.time.Duration.ofMinutes(5),
+            java.time.Clock.systemUTC());
+
     FullDhcpService newService() {
         FullDhcpService.Config c = FullDhcpService.Config.standard(null, SERVER, DhcpMessage.ip("255.255.255.0"),
                 DhcpMessage.ip("10.77.0.100"), DhcpMessage.ip("10.77.0.102"), dir.resolve("leases.txt"),
                 BootFiles.defaults("http://10.77.0.1:8080"));
-        return new FullDhcpService(c.onLoopback(client.address(), clock), m -> Optional.of("#!ipxe\n"));
+        return new FullDhcpService(c.onLoopback(client.address(), clock), m -> Optional.of("#!ipxe\n"), sightings);
     }
 
     @AfterEach
@@ -101,9 +104,11 @@ class FullDhcpServiceTest {
         assertThat(offer.options().get(28).orElseThrow()).containsExactly(10, 77, 0, 255);
         assertThat(offer.file()).isEmpty(); // not a PXE client: address only
         assertThat(offer.siaddr()).isEqualTo(DhcpMessage.ZERO);
+        assertThat(sightings.permits(A, offer.yiaddr())).as("an offer is not yet an address").isFalse();
         DhcpMessage ack = select(A, 1, offer.yiaddr());
         assertThat(ack.messageType()).isEqualTo(DhcpMessage.ACK);
         assertThat(Files.readString(dir.resolve("leases.txt"))).contains(A + " 10.77.0.100 ");
+        assertThat(sightings.permits(A, DhcpMessage.ip("10.77.0.100"))).as("its boot script may go there").isTrue();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.apiary.pxe.BootDecision;
 import dev.apiary.pxe.Machine;
+import dev.apiary.pxe.Sightings;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -23,12 +24,13 @@ class ProxyDhcpServiceTest {
     };
     DhcpTestClient client;
     ProxyDhcpService service;
+    final Sightings sightings = new Sightings(java.time.Duration.ofMinutes(5), java.time.Clock.systemUTC());
 
     @BeforeEach
     void start() throws Exception {
         client = new DhcpTestClient();
         service = new ProxyDhcpService(ProxyDhcpService.Config.standard(DhcpMessage.ip("10.77.0.1"),
-                BootFiles.defaults("http://10.77.0.1:8080")).onLoopback(client.address()), decision).start();
+                BootFiles.defaults("http://10.77.0.1:8080")).onLoopback(client.address()), decision, sightings).start();
     }
 
     @AfterEach
@@ -88,11 +90,14 @@ class ProxyDhcpServiceTest {
     }
 
     @Test
-    void ignoresRequestsForTheRealDhcpServerOnPort67() throws Exception {
+    void ignoresRequestsForTheRealDhcpServerOnPort67ButNotesTheAddress() throws Exception {
         DhcpMessage req = DhcpMessage.request(10, MAC, DhcpTestClient.pxeOptions(DhcpMessage.REQUEST, 7)
                 .putAddress(54, DhcpMessage.ip("10.77.0.254")).putAddress(50, DhcpMessage.ip("10.77.0.50")));
         client.send(req, service.dhcpPort());
         assertThat(client.receive(300)).isNull();
+        // The address the client asked the router for is the one its boot script may go to.
+        assertThat(sightings.permits(MAC, DhcpMessage.ip("10.77.0.50"))).isTrue();
+        assertThat(sightings.permits(MAC, DhcpMessage.ip("10.77.0.51"))).isFalse();
     }
 
     @Test

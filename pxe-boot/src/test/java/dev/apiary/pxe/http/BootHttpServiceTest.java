@@ -2,6 +2,7 @@ package dev.apiary.pxe.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.apiary.pxe.Sightings;
 import dev.apiary.pxe.StaticBootDecision;
 import io.vertx.core.Vertx;
 import java.net.URI;
@@ -103,5 +104,35 @@ class BootHttpServiceTest {
             assertThat(r.body()).isEqualTo(big);
         }
         assertThat(service.activeTransfers()).isZero();
+    }
+
+    /** DESIGN.md security model: a script goes only to the address its MAC took by DHCP. */
+    @Test
+    void withSightingsAScriptGoesOnlyToTheAddressSeenInDhcp() throws Exception {
+        Sightings sightings = new Sightings(Duration.ofMinutes(5), java.time.Clock.systemUTC());
+        BootHttpService held = new BootHttpService(vertx, new StaticBootDecision(dir.resolve("scripts")),
+                dir.resolve("files"), 2, sightings);
+        int port = held.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try {
+            java.util.function.Supplier<HttpResponse<String>> fetch = () -> {
+                try {
+                    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                            + "/boot/52:54:00:12:34:56")).build(), HttpResponse.BodyHandlers.ofString());
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            };
+            HttpResponse<String> r = fetch.get();
+            assertThat(r.statusCode()).as("no DHCP exchange seen").isEqualTo(403);
+            assertThat(r.body()).doesNotContain("APIARY-SCRIPT-OK");
+            sightings.saw("52:54:00:12:34:56", java.net.InetAddress.getByName("10.77.0.100"));
+            assertThat(fetch.get().statusCode()).as("another host asking for that MAC").isEqualTo(403);
+            sightings.saw("52:54:00:12:34:56", java.net.InetAddress.getByName("127.0.0.1"));
+            r = fetch.get();
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("APIARY-SCRIPT-OK");
+        } finally {
+            held.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
     }
 }
