@@ -11,4 +11,13 @@ import java.util.Optional;
 public interface BootDecision {
     /** The iPXE script for {@code machine}, or empty to ignore it (no DHCP answer, HTTP 404). */
     Optional<String> script(Machine machine);
+
+    /**
+     * Whether DHCP should point {@code machine} at us. DHCP asks this on its event loop for every
+     * PXE client it hears, so a decision that does work when it writes a script (the fleet enrolls
+     * an unknown machine) answers here without doing it.
+     */
+    default boolean answers(Machine machine) {
+        return script(machine).isPresent();
+    }
 }

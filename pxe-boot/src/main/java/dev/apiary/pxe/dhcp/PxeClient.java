@@ -36,7 +36,7 @@ public record PxeClient(Machine machine, boolean pxe, String bootFile) {
         Machine machine = new Machine(mac, arch, ipxe, seen);
         Optional<String> file = files.bootFile(machine);
         try {
-            if (file.isEmpty() || decision.script(machine).isEmpty()) {
+            if (file.isEmpty() || !decision.answers(machine)) {
                 return Optional.empty();
             }
         } catch (RuntimeException e) {

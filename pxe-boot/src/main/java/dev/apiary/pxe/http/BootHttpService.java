@@ -101,16 +101,22 @@ public final class BootHttpService {
             return;
         }
         Machine m = new Machine(mac, arch, true, from);
-        Optional<String> script = decision.script(m);
-        if (script.isEmpty()) {
-            log.info("[http] no boot decision for {} from {}", mac, from.map(InetAddress::getHostAddress).orElse("?"));
-            ctx.response().setStatusCode(404).end("no boot script for " + mac + "\n");
-            return;
-        }
-        // The script may carry CHAP secrets: never cached by anyone on the way, never logged.
-        ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").putHeader("Cache-Control", "no-store")
-                .end(script.get());
-        log.info("[http] served the boot script of {}", mac);
+        String who = mac;
+        // A decision may read files or enroll a machine (disk and database work): off the event loop.
+        vertx.executeBlocking(() -> decision.script(m), false).onComplete(r -> {
+            if (r.failed()) {
+                log.warn("[http] boot decision for {} failed: {}", who, r.cause().toString());
+                ctx.response().setStatusCode(500).end("the boot decision failed; see the server log\n");
+            } else if (r.result().isEmpty()) {
+                log.info("[http] no boot decision for {} from {}", who, from.map(InetAddress::getHostAddress).orElse("?"));
+                ctx.response().setStatusCode(404).end("no boot script for " + who + "\n");
+            } else {
+                // The script may carry CHAP secrets: never cached by anyone on the way, never logged.
+                ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8")
+                        .putHeader("Cache-Control", "no-store").end(r.result().get());
+                log.info("[http] served the boot script of {}", who);
+            }
+        });
     }
 
     /** iPXE's ${buildarch}: i386 / x86_64 for BIOS builds, or an EFI platform name. */
