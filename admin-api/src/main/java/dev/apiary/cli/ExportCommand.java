@@ -11,6 +11,7 @@ import dev.apiary.iscsi.scsi.LunMap;
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.file.FileStore;
 import dev.apiary.lun.file.FileVolume;
+import dev.apiary.server.Sizes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;

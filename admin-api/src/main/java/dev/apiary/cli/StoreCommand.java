@@ -5,6 +5,7 @@ import dev.apiary.lun.VolumeStore;
 import dev.apiary.lun.VolumeStore.SnapshotInfo;
 import dev.apiary.lun.VolumeStore.VolumeInfo;
 import dev.apiary.lun.file.FileStore;
+import dev.apiary.server.Sizes;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

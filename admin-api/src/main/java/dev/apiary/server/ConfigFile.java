@@ -59,6 +59,11 @@ public final class ConfigFile {
         return c;
     }
 
+    /** No file: every section empty, every setting at its default. */
+    public static ConfigFile empty() {
+        return new ConfigFile(new YAMLMapper().createObjectNode(), Path.of("").toAbsolutePath());
+    }
+
     /** The named section; an empty one when the file does not have it. */
     public Section section(String name) {
         return new Section("", root, dir).child(name);

@@ -25,7 +25,23 @@ public record PxeSettings(PxeServer.Config server, MachineScripts machines) {
             "uefi-boot-file", "bios-boot-file", "files", "scripts", "max-transfers", "pool", "netmask", "router",
             "dns", "lease-time", "lease-file", "machines");
 
+    /** For {@code apiary pxe serve}: what machines boot comes from machines: or scripts:. */
     public static PxeSettings from(Section s) {
+        return from(s, true);
+    }
+
+    /** For {@code apiary serve}, where the fleet decides what each machine boots. */
+    public static PxeServer.Config forFleet(Section s) {
+        for (String k : new String[] {"machines", "scripts"}) {
+            if (s.has(k)) {
+                throw new ConfigException(s.key(k) + " is for apiary pxe serve; under apiary serve the fleet"
+                        + " decides what each machine boots");
+            }
+        }
+        return from(s, false).server();
+    }
+
+    private static PxeSettings from(Section s, boolean standalone) {
         s.onlyKeys(KEYS);
         // YAML 1.1 reads a bare "dhcp: off" as the boolean false; the user meant the word.
         boolean off = s.node().path("dhcp").isBoolean() && !s.node().path("dhcp").booleanValue();
@@ -57,6 +73,9 @@ public record PxeSettings(PxeServer.Config server, MachineScripts machines) {
                 s.port("tftp-port", 69), ipxeDir, fileName(s, "uefi-boot-file", "snponly.efi"),
                 fileName(s, "bios-boot-file", "undionly.kpxe"), s.path("files", ipxeDir),
                 s.positive("max-transfers", 64), pool);
+        if (!standalone) {
+            return new PxeSettings(c, null);
+        }
         Path scripts = s.path("scripts", null);
         if (scripts == null && !s.has("machines")) {
             throw new ConfigException(s.key("machines") + " or " + s.key("scripts")

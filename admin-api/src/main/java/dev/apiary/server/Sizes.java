@@ -1,12 +1,12 @@
-package dev.apiary.cli;
+package dev.apiary.server;
 
 import java.util.Locale;
 
 /** Sizes as users write them: bytes, or a number with K, M, G or T (powers of 1024), like truncate(1). */
-final class Sizes {
+public final class Sizes {
     private Sizes() {}
 
-    static long parse(String text) {
+    public static long parse(String text) {
         String s = text.trim().toUpperCase(Locale.ROOT);
         if (s.endsWith("IB")) {
             s = s.substring(0, s.length() - 2);

@@ -1,0 +1,91 @@
+package dev.apiary.fleet;
+
+import dev.apiary.iscsi.portal.ExportTable;
+import dev.apiary.iscsi.portal.TargetExport;
+import dev.apiary.iscsi.portal.TargetServer;
+import dev.apiary.iscsi.scsi.LogicalUnit;
+import dev.apiary.iscsi.scsi.LunIdentity;
+import dev.apiary.iscsi.scsi.LunMap;
+import dev.apiary.lun.Volume;
+import dev.apiary.lun.VolumeStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns the inventory into the target's export table (DESIGN.md: the control plane hands the data
+ * path an immutable table and swaps it atomically). Each READY worker is one target: its own IQN,
+ * LUN 0 root and LUN 1 data, its CHAP account, mutual CHAP, and an ACL naming only its initiator.
+ * A logical unit is kept across publications while its volume stays exported, so sessions, unit
+ * attentions and reservations are not disturbed by other workers' changes.
+ */
+public final class ExportPublisher {
+    private static final Logger log = LoggerFactory.getLogger(ExportPublisher.class);
+
+    private final TargetServer target;
+    private final VolumeStore store;
+    private final Map<String, LogicalUnit> units = new HashMap<>();
+
+    public ExportPublisher(TargetServer target, VolumeStore store) {
+        this.target = target;
+        this.store = store;
+    }
+
+    public synchronized void publish(FleetService fleet) {
+        Map<String, LogicalUnit> next = new HashMap<>();
+        List<TargetExport> exports = new ArrayList<>();
+        for (Worker w : fleet.workers()) {
+            if (w.state() != Worker.State.READY) {
+                continue;
+            }
+            SortedMap<Integer, LogicalUnit> luns = new TreeMap<>();
+            for (Worker.Lun l : w.luns()) {
+                LogicalUnit u = units.containsKey(l.volume()) ? units.get(l.volume()) : open(l.volume());
+                next.put(l.volume(), u);
+                luns.put(l.lun(), u);
+            }
+            exports.add(new TargetExport(w.targetIqn(), new LunMap(luns), List.of(fleet.chap(w)),
+                    Optional.of(fleet.mutual(w)), Set.of(w.initiatorIqn())));
+        }
+        target.publish(new ExportTable(exports));
+        for (Map.Entry<String, LogicalUnit> e : units.entrySet()) {
+            if (!next.containsKey(e.getKey())) {
+                close(e.getKey(), e.getValue().volume());
+            }
+        }
+        units.clear();
+        units.putAll(next);
+        log.info("[fleet] exporting {} worker target(s)", exports.size());
+    }
+
+    private LogicalUnit open(String volume) {
+        try {
+            return new LogicalUnit(store.open(volume), LunIdentity.fromSerial(volume), 512);
+        } catch (IOException e) {
+            throw new UncheckedIOException("opening " + volume + " for export", e);
+        }
+    }
+
+    private static void close(String name, Volume v) {
+        try {
+            v.close();
+        } catch (IOException e) {
+            log.warn("[fleet] closing {}: {}", name, e.toString());
+        }
+    }
+
+    /** Closes every exported volume (server stop). */
+    public synchronized void close() {
+        units.forEach((name, u) -> close(name, u.volume()));
+        units.clear();
+    }
+}

@@ -1,0 +1,220 @@
+package dev.apiary.fleet;
+
+import dev.apiary.chap.ChapCredentials;
+import dev.apiary.chap.ChapSecret;
+import dev.apiary.chap.SecretBox;
+import dev.apiary.fleet.store.Inventory;
+import dev.apiary.fleet.store.WorkerTable;
+import dev.apiary.lun.VolumeStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fleet operations, one service for the API, the CLI and the boot path. Each operation keeps
+ * the inventory and the volume store in step: its row is written (state ENROLLING) before any
+ * volume is made, the volumes are made, then the row becomes READY and the new export table is
+ * published. If it fails midway it undoes what it made; if the process dies midway,
+ * {@link #reconcile} undoes it at the next start. Operations run one at a time.
+ */
+public final class FleetService {
+    private static final Logger log = LoggerFactory.getLogger(FleetService.class);
+
+    private final Inventory inventory;
+    private final VolumeStore store;
+    private final SecretBox secrets;
+    private final ExportPublisher exports;
+    private final FleetPolicy policy;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public FleetService(Inventory inventory, VolumeStore store, SecretBox secrets, ExportPublisher exports,
+            FleetPolicy policy, Clock clock) {
+        this.inventory = inventory;
+        this.store = store;
+        this.secrets = secrets;
+        this.exports = exports;
+        this.policy = policy;
+        this.clock = clock;
+    }
+
+    public FleetPolicy policy() {
+        return policy;
+    }
+
+    public Optional<Worker> byMac(String mac) {
+        return inventory.transaction(c -> WorkerTable.byMac(c, mac));
+    }
+
+    public List<Worker> workers() {
+        return inventory.transaction(WorkerTable::all);
+    }
+
+    /** The worker's CHAP account, opened from its sealed form. */
+    public ChapCredentials chap(Worker w) {
+        return new ChapCredentials(w.chapUser(), open(w, "chap", w.chapSecret()));
+    }
+
+    /** The target's credentials for mutual CHAP with this worker. */
+    public ChapCredentials mutual(Worker w) {
+        return new ChapCredentials(w.mutualUser(), open(w, "mutual", w.mutualSecret()));
+    }
+
+    /**
+     * A machine booted that the inventory does not know: enroll it by policy. AUTO: a READY
+     * worker with its root cloned from the fleet's image and a blank data volume; APPROVE: a
+     * PENDING worker without volumes. A MAC already known returns its worker unchanged.
+     */
+    public synchronized Worker enroll(String mac) throws IOException {
+        Optional<Worker> known = byMac(mac);
+        if (known.isPresent()) {
+            return known.get();
+        }
+        if (policy.enrollment() == FleetPolicy.Enrollment.OFF) {
+            throw new IllegalStateException("enrollment is off: " + mac + " is not a worker");
+        }
+        Worker draft = draft(mac);
+        if (policy.enrollment() == FleetPolicy.Enrollment.APPROVE) {
+            inventory.transaction(c -> {
+                WorkerTable.insert(c, draft);
+                WorkerTable.event(c, clock.instant(), "pending", draft.name(), "unknown machine " + mac + " waits for approval");
+                return null;
+            });
+            log.info("[fleet] {} ({}) waits for approval", draft.name(), mac);
+            return inventory.transaction(c -> WorkerTable.byName(c, draft.name())).orElseThrow();
+        }
+        return provision(draft);
+    }
+
+    /** Approves a pending worker: it gets its volumes and its export, and boots on its next try. */
+    public synchronized Worker approve(String name) throws IOException {
+        Worker w = inventory.transaction(c -> WorkerTable.byName(c, name))
+                .orElseThrow(() -> new IllegalArgumentException("no worker " + name));
+        if (w.state() != Worker.State.PENDING) {
+            throw new IllegalStateException(name + " is " + w.state() + ", not PENDING");
+        }
+        inventory.transaction(c -> {
+            WorkerTable.delete(c, w.id());
+            return null;
+        });
+        return provision(w);
+    }
+
+    /** ENROLLING row first, then the volumes, then READY and a new export table. */
+    private Worker provision(Worker draft) throws IOException {
+        if (policy.image() == null) {
+            throw new IllegalStateException("no image to clone roots from: set fleet.image (volume@snapshot)");
+        }
+        String[] image = policy.image().split("@", 2);
+        String root = Worker.volumeName(draft.name(), Worker.Role.ROOT);
+        String data = Worker.volumeName(draft.name(), Worker.Role.DATA);
+        Worker enrolling = new Worker(0, draft.name(), draft.mac(), Worker.State.ENROLLING, draft.initiatorIqn(),
+                draft.targetIqn(), policy.image(), draft.chapUser(), draft.chapSecret(), draft.mutualUser(),
+                draft.mutualSecret(), clock.instant(), Optional.empty(),
+                List.of(new Worker.Lun(0, root, Worker.Role.ROOT), new Worker.Lun(1, data, Worker.Role.DATA)));
+        long id = inventory.transaction(c -> {
+            long i = WorkerTable.insert(c, enrolling);
+            WorkerTable.event(c, clock.instant(), "enroll", enrolling.name(),
+                    "enrolling " + enrolling.mac() + " from " + policy.image());
+            return i;
+        });
+        try {
+            store.clone(image[0], image[1], root);
+            store.create(data, policy.dataSize());
+        } catch (IOException | RuntimeException e) {
+            undo(enrolling.name(), id, List.of(root, data));
+            throw e;
+        }
+        inventory.transaction(c -> {
+            WorkerTable.setState(c, id, Worker.State.READY);
+            WorkerTable.event(c, clock.instant(), "enrolled", enrolling.name(), "root " + root + ", data " + data);
+            return null;
+        });
+        exports.publish(this);
+        log.info("[fleet] enrolled {} ({}) from {}", enrolling.name(), enrolling.mac(), policy.image());
+        return inventory.transaction(c -> WorkerTable.byName(c, enrolling.name())).orElseThrow();
+    }
+
+    /** A new worker's identity: the next free name, its IQNs and fresh sealed secrets. */
+    private Worker draft(String mac) {
+        Set<String> taken = new HashSet<>();
+        for (Worker w : workers()) {
+            taken.add(w.name());
+        }
+        int n = 1;
+        while (taken.contains(policy.namePattern().replace("%d", Integer.toString(n)))) {
+            n++;
+        }
+        String name = policy.namePattern().replace("%d", Integer.toString(n));
+        ChapSecret chap = ChapSecret.generate(random);
+        ChapSecret mutual = ChapSecret.generate(random);
+        return new Worker(0, name, mac, Worker.State.PENDING, policy.iqnPrefix() + ":" + name,
+                policy.iqnPrefix() + ":target." + name, null, name, seal(name, "chap", chap), "apiary",
+                seal(name, "mutual", mutual), clock.instant(), Optional.empty(), List.of());
+    }
+
+    /**
+     * Restart after a crash: a worker left ENROLLING is undone (its volumes deleted, its row
+     * removed; the machine enrolls again on its next boot), and a volume with Apiary's prefix that
+     * no worker owns is deleted. Then the export table is published from what is left.
+     */
+    public synchronized void reconcile() throws IOException {
+        for (Worker w : inventory.transaction(c -> WorkerTable.inState(c, Worker.State.ENROLLING))) {
+            log.warn("[fleet] {} was left enrolling by a crash; undoing it", w.name());
+            undo(w.name(), w.id(), w.luns().stream().map(Worker.Lun::volume).toList());
+        }
+        Set<String> owned = new HashSet<>(inventory.transaction(WorkerTable::ownedVolumes));
+        for (var v : store.list()) {
+            if (v.name().startsWith("fleet.") && !owned.contains(v.name())) {
+                log.warn("[fleet] deleting volume {}: no worker owns it", v.name());
+                store.delete(v.name());
+            }
+        }
+        exports.publish(this);
+    }
+
+    private void undo(String name, long id, List<String> volumes) throws IOException {
+        for (String v : volumes) {
+            if (store.info(v).isPresent()) {
+                store.delete(v);
+            }
+        }
+        inventory.transaction(c -> {
+            WorkerTable.delete(c, id);
+            WorkerTable.event(c, clock.instant(), "enroll-undone", name, "enrollment did not finish; undone");
+            return null;
+        });
+    }
+
+    /** Adds an audit event about {@code w}; {@code detail} never holds a secret. */
+    public void audit(Worker w, String kind, String detail) {
+        inventory.transaction(c -> {
+            WorkerTable.event(c, clock.instant(), kind, w.name(), detail);
+            return null;
+        });
+    }
+
+    /** Notes that a worker asked for its boot script (its boot timeline's first entry). */
+    public void seen(Worker w, String what) {
+        inventory.transaction(c -> {
+            WorkerTable.seen(c, w.id(), clock.instant());
+            WorkerTable.event(c, clock.instant(), "boot", w.name(), what);
+            return null;
+        });
+    }
+
+    private String seal(String worker, String field, ChapSecret secret) {
+        return secrets.seal(secret.bytes(), "worker/" + worker + "/" + field);
+    }
+
+    private ChapSecret open(Worker w, String field, String sealed) {
+        return ChapSecret.of(new String(secrets.open(sealed, "worker/" + w.name() + "/" + field), StandardCharsets.UTF_8));
+    }
+}

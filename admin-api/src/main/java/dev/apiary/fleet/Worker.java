@@ -1,0 +1,51 @@
+package dev.apiary.fleet;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One worker as the inventory holds it. Its CHAP secrets stay sealed here ({@code chapSecret},
+ * {@code mutualSecret} are SecretBox strings); {@link FleetService} opens them only to publish the
+ * target or to write the boot script.
+ */
+public record Worker(
+        long id,
+        String name,
+        String mac,
+        State state,
+        String initiatorIqn,
+        String targetIqn,
+        String image,
+        String chapUser,
+        String chapSecret,
+        String mutualUser,
+        String mutualSecret,
+        Instant createdAt,
+        Optional<Instant> lastSeen,
+        List<Lun> luns) {
+
+    public enum State {
+        /** Enrollment is creating its volumes; restart undoes a worker left in this state. */
+        ENROLLING,
+        /** Waiting for an operator's approval (enrollment policy "approve"); no volumes yet. */
+        PENDING,
+        /** Has its volumes and its export; boots. */
+        READY,
+        RETIRED
+    }
+
+    public enum Role { ROOT, DATA }
+
+    /** One of the worker's LUNs: 0 is the root (a clone of its image), 1 the data volume. */
+    public record Lun(int lun, String volume, Role role) {}
+
+    public Worker {
+        luns = List.copyOf(luns);
+    }
+
+    /** The volume names Apiary uses for a worker: one prefix, so restart can tell its own from a user's. */
+    public static String volumeName(String worker, Role role) {
+        return "fleet." + worker + "." + role.name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

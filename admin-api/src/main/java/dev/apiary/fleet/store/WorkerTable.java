@@ -1,0 +1,162 @@
+package dev.apiary.fleet.store;
+
+import dev.apiary.fleet.Worker;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** SQL for the workers, worker_volumes and events tables; every method runs inside the caller's transaction. */
+public final class WorkerTable {
+    private static final String COLUMNS = "id, name, mac, state, initiator_iqn, target_iqn, image, chap_user, "
+            + "chap_secret, mutual_user, mutual_secret, created_at, last_seen";
+
+    private WorkerTable() {}
+
+    /** Inserts {@code w} (its id is ignored) with its LUNs; returns the new id. */
+    public static long insert(Connection c, Worker w) throws SQLException {
+        long id;
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO workers (name, mac, state, initiator_iqn, "
+                + "target_iqn, image, chap_user, chap_secret, mutual_user, mutual_secret, created_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Statement.RETURN_GENERATED_KEYS)) {
+            s.setString(1, w.name());
+            s.setString(2, w.mac());
+            s.setString(3, w.state().name());
+            s.setString(4, w.initiatorIqn());
+            s.setString(5, w.targetIqn());
+            s.setString(6, w.image());
+            s.setString(7, w.chapUser());
+            s.setString(8, w.chapSecret());
+            s.setString(9, w.mutualUser());
+            s.setString(10, w.mutualSecret());
+            s.setTimestamp(11, Timestamp.from(w.createdAt()));
+            s.executeUpdate();
+            try (ResultSet k = s.getGeneratedKeys()) {
+                k.next();
+                id = k.getLong(1);
+            }
+        }
+        setLuns(c, id, w.luns());
+        return id;
+    }
+
+    public static void setLuns(Connection c, long id, List<Worker.Lun> luns) throws SQLException {
+        try (PreparedStatement d = c.prepareStatement("DELETE FROM worker_volumes WHERE worker_id = ?")) {
+            d.setLong(1, id);
+            d.executeUpdate();
+        }
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO worker_volumes (worker_id, lun, volume, role) VALUES (?, ?, ?, ?)")) {
+            for (Worker.Lun l : luns) {
+                s.setLong(1, id);
+                s.setInt(2, l.lun());
+                s.setString(3, l.volume());
+                s.setString(4, l.role().name());
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    public static Optional<Worker> byMac(Connection c, String mac) throws SQLException {
+        return one(c, "SELECT " + COLUMNS + " FROM workers WHERE mac = ?", mac);
+    }
+
+    public static Optional<Worker> byName(Connection c, String name) throws SQLException {
+        return one(c, "SELECT " + COLUMNS + " FROM workers WHERE name = ?", name);
+    }
+
+    public static List<Worker> all(Connection c) throws SQLException {
+        return many(c, "SELECT " + COLUMNS + " FROM workers ORDER BY id");
+    }
+
+    public static List<Worker> inState(Connection c, Worker.State state) throws SQLException {
+        return many(c, "SELECT " + COLUMNS + " FROM workers WHERE state = ? ORDER BY id", state.name());
+    }
+
+    public static void setState(Connection c, long id, Worker.State state) throws SQLException {
+        update(c, "UPDATE workers SET state = ? WHERE id = ?", state.name(), id);
+    }
+
+    public static void seen(Connection c, long id, Instant at) throws SQLException {
+        update(c, "UPDATE workers SET last_seen = ? WHERE id = ?", Timestamp.from(at), id);
+    }
+
+    public static void delete(Connection c, long id) throws SQLException {
+        update(c, "DELETE FROM workers WHERE id = ?", id);
+    }
+
+    /** Every volume name some worker owns. */
+    public static List<String> ownedVolumes(Connection c) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT volume FROM worker_volumes");
+                ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                out.add(r.getString(1));
+            }
+        }
+        return out;
+    }
+
+    /** Appends to the audit trail. {@code detail} must never hold a secret. */
+    public static void event(Connection c, Instant at, String kind, String worker, String detail) throws SQLException {
+        update(c, "INSERT INTO events (at, kind, worker, detail) VALUES (?, ?, ?, ?)", Timestamp.from(at), kind,
+                worker, detail);
+    }
+
+    private static void update(Connection c, String sql, Object... args) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                s.setObject(i + 1, args[i]);
+            }
+            s.executeUpdate();
+        }
+    }
+
+    private static Optional<Worker> one(Connection c, String sql, Object... args) throws SQLException {
+        List<Worker> l = many(c, sql, args);
+        return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
+    }
+
+    private static List<Worker> many(Connection c, String sql, Object... args) throws SQLException {
+        List<Worker> out = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                s.setObject(i + 1, args[i]);
+            }
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    long id = r.getLong("id");
+                    Timestamp seen = r.getTimestamp("last_seen");
+                    out.add(new Worker(id, r.getString("name"), r.getString("mac"),
+                            Worker.State.valueOf(r.getString("state")), r.getString("initiator_iqn"),
+                            r.getString("target_iqn"), r.getString("image"), r.getString("chap_user"),
+                            r.getString("chap_secret"), r.getString("mutual_user"), r.getString("mutual_secret"),
+                            r.getTimestamp("created_at").toInstant(),
+                            Optional.ofNullable(seen).map(Timestamp::toInstant), luns(c, id)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<Worker.Lun> luns(Connection c, long id) throws SQLException {
+        List<Worker.Lun> out = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(
+                "SELECT lun, volume, role FROM worker_volumes WHERE worker_id = ? ORDER BY lun")) {
+            s.setLong(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(new Worker.Lun(r.getInt(1), r.getString(2), Worker.Role.valueOf(r.getString(3))));
+                }
+            }
+        }
+        return out;
+    }
+}

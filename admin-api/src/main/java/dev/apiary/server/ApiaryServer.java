@@ -1,0 +1,127 @@
+package dev.apiary.server;
+
+import dev.apiary.api.ApiServer;
+import dev.apiary.api.TokenFile;
+import dev.apiary.api.WorkerRoutes;
+import dev.apiary.api.tls.SelfSignedCertificate;
+import dev.apiary.chap.MasterKey;
+import dev.apiary.chap.SecretBox;
+import dev.apiary.fleet.ExportPublisher;
+import dev.apiary.fleet.FleetBootDecision;
+import dev.apiary.fleet.FleetService;
+import dev.apiary.fleet.store.Inventory;
+import dev.apiary.iscsi.portal.TargetServer;
+import dev.apiary.lun.file.FileStore;
+import dev.apiary.pxe.PxeServer;
+import io.vertx.core.Vertx;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Apiary process (DESIGN.md, Control plane): the data directory's volume store, inventory and
+ * master key; the iSCSI target exporting each worker's LUNs; the fleet service; and, when the
+ * configuration has a pxe: section, the network boot services asking the fleet what each machine
+ * boots. Started in dependency order and stopped in reverse.
+ */
+public final class ApiaryServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiaryServer.class);
+
+    private final Path dataDir;
+    private final ServeSettings settings;
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private FleetService fleet;
+    private InetSocketAddress targetAddress;
+    private PxeServer pxe;
+    private SelfSignedCertificate certificate;
+    private InetSocketAddress apiAddress;
+
+    public ApiaryServer(Path dataDir, ServeSettings settings) {
+        this.dataDir = dataDir.toAbsolutePath().normalize();
+        this.settings = settings;
+    }
+
+    public ApiaryServer start() throws Exception {
+        try {
+            Files.createDirectories(dataDir);
+            if (Files.getFileAttributeView(dataDir, java.nio.file.attribute.PosixFileAttributeView.class) != null) {
+                Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
+            }
+            SecretBox secrets = new SecretBox(MasterKey.loadOrCreate(dataDir.resolve("master.key")));
+            FileStore store = FileStore.open(dataDir.resolve("store"));
+            started.add(store);
+            Inventory inventory = Inventory.open(dataDir);
+            started.add(inventory);
+            TargetServer target = new TargetServer(TargetServer.Options.defaults());
+            started.add(target);
+            ExportPublisher exports = new ExportPublisher(target, store);
+            started.add(exports::close);
+            fleet = new FleetService(inventory, store, secrets, exports, settings.fleet(), Clock.systemUTC());
+            fleet.reconcile(); // publishes the export table before the target accepts a login
+            targetAddress = target.listen(settings.listen(), 1, 1);
+            Vertx vertx = Vertx.vertx();
+            started.add(() -> vertx.close().await());
+            if (settings.pxe().isPresent()) {
+                pxe = new PxeServer(settings.pxe().get(), new FleetBootDecision(fleet, settings.portals()), vertx)
+                        .start();
+                started.add(pxe);
+            }
+            List<java.net.InetAddress> addresses = new ArrayList<>(List.of(settings.api().getAddress()));
+            certificate = SelfSignedCertificate.loadOrCreate(dataDir.resolve("tls"), settings.apiNames(), addresses);
+            ApiServer api = new ApiServer(vertx, new TokenFile(dataDir.resolve("api-tokens")), certificate,
+                    new WorkerRoutes(fleet));
+            int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
+                    .await(30, java.util.concurrent.TimeUnit.SECONDS);
+            apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);
+            started.add(() -> api.close().await());
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+        log.info("[apiary] data in {}, iSCSI target on {}, API on https://{}, enrollment {}, image {}", dataDir,
+                targetAddress, apiAddress.getAddress().getHostAddress() + ":" + apiAddress.getPort(),
+                settings.fleet().enrollment().name().toLowerCase(java.util.Locale.ROOT),
+                settings.fleet().image() == null ? "(none yet)" : settings.fleet().image());
+        return this;
+    }
+
+    public FleetService fleet() {
+        return fleet;
+    }
+
+    public InetSocketAddress targetAddress() {
+        return targetAddress;
+    }
+
+    /** Where the admin API listens (HTTPS). */
+    public InetSocketAddress apiAddress() {
+        return apiAddress;
+    }
+
+    public SelfSignedCertificate certificate() {
+        return certificate;
+    }
+
+    /** Where boot scripts are served, when network boot is on. */
+    public java.util.Optional<String> bootHttp() {
+        return java.util.Optional.ofNullable(pxe).map(PxeServer::httpBase);
+    }
+
+    @Override
+    public void close() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                log.warn("[apiary] stopping: {}", e.toString());
+            }
+        }
+        started.clear();
+    }
+}

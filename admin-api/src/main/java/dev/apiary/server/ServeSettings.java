@@ -1,0 +1,118 @@
+package dev.apiary.server;
+
+import dev.apiary.fleet.FleetPolicy;
+import dev.apiary.pxe.PxeServer;
+import dev.apiary.pxe.ipxe.SanbootTarget;
+import dev.apiary.server.ConfigFile.ConfigException;
+import dev.apiary.server.ConfigFile.Section;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything {@code apiary serve} reads from its YAML file; every section may be left out.
+ *
+ * <pre>
+ * target:
+ *   listen: 127.0.0.1:3260        # where the iSCSI target listens (default)
+ *   portals: [10.77.0.1:3260]     # what boot scripts name, one per gateway (default: pxe.address:3260, else listen)
+ * fleet:
+ *   enrollment: auto              # auto | approve | off
+ *   name-pattern: worker%d
+ *   iqn-prefix: iqn.2026-11.dev.apiary
+ *   image: golden@v1              # snapshot in the data directory's store that roots are cloned from
+ *   data-size: 8G
+ * pxe: ...                        # as for apiary pxe serve, without machines:/scripts:; absent = no network boot
+ * api:
+ *   listen: 127.0.0.1:8443        # HTTPS (default)
+ *   names: [apiary.lan]           # extra names for the generated certificate
+ * </pre>
+ */
+public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal> portals, FleetPolicy fleet,
+        Optional<PxeServer.Config> pxe, InetSocketAddress api, List<String> apiNames) {
+    public static final Set<String> SECTIONS = Set.of("target", "fleet", "pxe", "api");
+
+    public static ServeSettings from(ConfigFile file) {
+        Section pxeSection = file.section("pxe");
+        Optional<PxeServer.Config> pxe = pxeSection.keys().isEmpty() ? Optional.empty()
+                : Optional.of(PxeSettings.forFleet(pxeSection));
+
+        Section t = file.section("target");
+        t.onlyKeys(Set.of("listen", "portals"));
+        InetSocketAddress listen = address(t, "listen", t.string("listen", "127.0.0.1:3260"));
+        List<SanbootTarget.Portal> portals = new ArrayList<>();
+        for (String p : t.stringList("portals")) {
+            InetSocketAddress a = address(t, "portals", p);
+            portals.add(new SanbootTarget.Portal(a.getHostString(), a.getPort()));
+        }
+        if (portals.isEmpty()) {
+            String host = pxe.map(c -> c.address().getHostAddress()).orElse(listen.getHostString());
+            if (host.equals("0.0.0.0")) {
+                throw new ConfigException(t.key("portals") + " is required when the target listens on 0.0.0.0"
+                        + " and there is no pxe.address: boot scripts must name a reachable address");
+            }
+            portals.add(new SanbootTarget.Portal(host, listen.getPort()));
+        }
+
+        Section f = file.section("fleet");
+        f.onlyKeys(Set.of("enrollment", "name-pattern", "iqn-prefix", "image", "data-size"));
+        FleetPolicy d = FleetPolicy.defaults();
+        FleetPolicy.Enrollment enrollment;
+        boolean off = f.node().path("enrollment").isBoolean() && !f.node().path("enrollment").booleanValue();
+        try {
+            enrollment = off ? FleetPolicy.Enrollment.OFF
+                    : FleetPolicy.Enrollment.valueOf(f.string("enrollment", "auto").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(f.key("enrollment") + ": expected auto, approve or off");
+        }
+        String image = f.string("image", null);
+        if (image != null && !image.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")) {
+            throw new ConfigException(f.key("image") + ": expected VOLUME@SNAPSHOT of the data directory's store");
+        }
+        String iqn = f.string("iqn-prefix", d.iqnPrefix());
+        if (!iqn.matches("iqn\\.[0-9]{4}-[0-9]{2}\\.[a-z0-9.-]+")) {
+            throw new ConfigException(f.key("iqn-prefix") + ": expected iqn.YYYY-MM.reversed.domain (RFC 3720 §3.2.6.3.1)");
+        }
+        String pattern = f.string("name-pattern", d.namePattern());
+        if (!pattern.matches("[a-z0-9-]*%d[a-z0-9-]*")) {
+            throw new ConfigException(f.key("name-pattern") + ": expected lower-case letters, digits and dashes"
+                    + " around one %d, e.g. worker%d");
+        }
+        long dataSize;
+        try {
+            dataSize = Sizes.parse(f.string("data-size", "8G"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(f.key("data-size") + ": " + e.getMessage());
+        }
+        Section a = file.section("api");
+        a.onlyKeys(Set.of("listen", "names"));
+        InetSocketAddress api = address(a, "listen", a.string("listen", "127.0.0.1:8443"), 0);
+        return new ServeSettings(listen, portals, new FleetPolicy(enrollment, pattern, iqn, image, dataSize), pxe,
+                api, a.stringList("names"));
+    }
+
+    private static InetSocketAddress address(Section s, String key, String text) {
+        return address(s, key, text, 1);
+    }
+
+    /** IPV4:PORT; {@code minPort} 0 lets the system choose (tests). */
+    private static InetSocketAddress address(Section s, String key, String text, int minPort) {
+        int colon = text.lastIndexOf(':');
+        int port = -1;
+        if (colon > 0) {
+            try {
+                port = Integer.parseInt(text.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+        }
+        if (port < minPort || port > 65535) {
+            throw new ConfigException(s.key(key) + ": expected IPV4:PORT, got \"" + text + "\"");
+        }
+        return new InetSocketAddress(s.ipv4(key, text.substring(0, colon)), port);
+    }
+}

@@ -1,0 +1,151 @@
+package dev.apiary.fleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.apiary.chap.MasterKey;
+import dev.apiary.chap.SecretBox;
+import dev.apiary.fleet.store.Inventory;
+import dev.apiary.fleet.store.WorkerTable;
+import dev.apiary.iscsi.portal.TargetExport;
+import dev.apiary.iscsi.portal.TargetServer;
+import dev.apiary.lun.VolumeStore;
+import dev.apiary.lun.file.FileStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fleet operations against a real file store, a real H2 file database and a real (unlistening) target. */
+class FleetServiceTest {
+    static final String A = "52:54:00:aa:00:01", B = "52:54:00:aa:00:02";
+
+    @TempDir
+    Path dir;
+
+    FileStore store;
+    Inventory inventory;
+    TargetServer target;
+    ExportPublisher exports;
+    SecretBox secrets;
+
+    @BeforeEach
+    void open() throws Exception {
+        store = FileStore.open(dir.resolve("store"));
+        store.create("golden", 4 << 20);
+        store.snapshot("golden", "v1");
+        inventory = Inventory.open(dir);
+        target = new TargetServer(TargetServer.Options.defaults());
+        exports = new ExportPublisher(target, store);
+        secrets = new SecretBox(MasterKey.loadOrCreate(dir.resolve("master.key")));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        exports.close();
+        target.close();
+        inventory.close();
+        store.close();
+    }
+
+    FleetService fleet(FleetPolicy.Enrollment enrollment, String image) {
+        return new FleetService(inventory, store, secrets, exports,
+                new FleetPolicy(enrollment, "worker%d", "iqn.2026-11.dev.apiary.test", image, 16 << 20),
+                Clock.systemUTC());
+    }
+
+    @Test
+    void autoEnrollmentClonesTheRootMakesTheDataVolumeAndExportsOnlyToTheWorker() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        Worker w = fleet.enroll(A);
+        assertThat(w.state()).isEqualTo(Worker.State.READY);
+        assertThat(w.name()).isEqualTo("worker1");
+        assertThat(w.luns()).extracting(Worker.Lun::volume).containsExactly("fleet.worker1.root", "fleet.worker1.data");
+        assertThat(store.info("fleet.worker1.root").orElseThrow().parent())
+                .contains(new VolumeStore.SnapshotRef("golden", "v1"));
+        assertThat(store.info("fleet.worker1.data").orElseThrow().size()).isEqualTo(16 << 20);
+
+        TargetExport t = target.exports().target("iqn.2026-11.dev.apiary.test:target.worker1").orElseThrow();
+        assertThat(t.initiators()).containsExactly("iqn.2026-11.dev.apiary.test:worker1");
+        assertThat(t.luns().units().keySet()).containsExactly(0, 1);
+        assertThat(t.luns().units().get(0).volume().name()).endsWith("#fleet.worker1.root");
+        assertThat(t.accounts()).singleElement().isEqualTo(fleet.chap(w));
+        assertThat(t.mutual()).contains(fleet.mutual(w));
+        assertThat(fleet.chap(w).secret()).isNotEqualTo(fleet.mutual(w).secret());
+
+        assertThat(fleet.enroll(A)).as("a known MAC").isEqualTo(w);
+        assertThat(fleet.enroll(B).name()).isEqualTo("worker2");
+        assertThat(target.exports().targets()).hasSize(2);
+    }
+
+    @Test
+    void secretsAreSealedInTheInventory() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        Worker w = fleet.enroll(A);
+        String plain = fleet.chap(w).secret().reveal();
+        assertThat(w.chapSecret()).isNotEqualTo(plain).doesNotContain(plain);
+        // Another master key cannot open them.
+        SecretBox other = new SecretBox(MasterKey.loadOrCreate(dir.resolve("other.key")));
+        FleetService wrongKey = new FleetService(inventory, store, other, exports, fleet.policy(), Clock.systemUTC());
+        assertThatThrownBy(() -> wrongKey.chap(w)).isNotNull();
+    }
+
+    @Test
+    void approvalHoldsAnUnknownMachineWithoutVolumesUntilApproved() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.APPROVE, "golden@v1");
+        Worker w = fleet.enroll(A);
+        assertThat(w.state()).isEqualTo(Worker.State.PENDING);
+        assertThat(w.luns()).isEmpty();
+        assertThat(store.info("fleet.worker1.root")).isEmpty();
+        assertThat(target.exports().targets()).isEmpty();
+
+        Worker ready = fleet.approve("worker1");
+        assertThat(ready.state()).isEqualTo(Worker.State.READY);
+        assertThat(ready.mac()).isEqualTo(A);
+        assertThat(target.exports().targets()).hasSize(1);
+        assertThatThrownBy(() -> fleet.approve("worker1")).hasMessageContaining("READY, not PENDING");
+        assertThatThrownBy(() -> fleet.approve("nobody")).hasMessageContaining("no worker nobody");
+    }
+
+    @Test
+    void aFailedEnrollmentLeavesNothingBehind() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@missing");
+        assertThatThrownBy(() -> fleet.enroll(A)).hasMessageContaining("missing");
+        assertThat(fleet.workers()).isEmpty();
+        assertThat(store.list()).extracting(VolumeStore.VolumeInfo::name).containsExactly("golden");
+        assertThat(target.exports().targets()).isEmpty();
+
+        FleetService noImage = fleet(FleetPolicy.Enrollment.AUTO, null);
+        assertThatThrownBy(() -> noImage.enroll(A)).hasMessageContaining("fleet.image");
+        assertThat(noImage.workers()).isEmpty();
+        FleetService off = fleet(FleetPolicy.Enrollment.OFF, "golden@v1");
+        assertThatThrownBy(() -> off.enroll(A)).hasMessageContaining("enrollment is off");
+    }
+
+    @Test
+    void reconcileUndoesAnEnrollmentACrashInterruptedAndDeletesOrphans() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        Worker done = fleet.enroll(A);
+        // What a crash between "row written" and "volumes made" leaves: an ENROLLING row, one volume.
+        Worker half = new Worker(0, "worker9", B, Worker.State.ENROLLING, "iqn.2026-11.dev.apiary.test:worker9",
+                "iqn.2026-11.dev.apiary.test:target.worker9", "golden@v1", "worker9", done.chapSecret(), "apiary",
+                done.mutualSecret(), java.time.Instant.now(), Optional.empty(),
+                List.of(new Worker.Lun(0, "fleet.worker9.root", Worker.Role.ROOT),
+                        new Worker.Lun(1, "fleet.worker9.data", Worker.Role.DATA)));
+        inventory.transaction(c -> WorkerTable.insert(c, half));
+        store.clone("golden", "v1", "fleet.worker9.root");
+        store.create("fleet.ghost.root", 1 << 20); // a volume with our prefix that no row owns
+        store.create("users-own", 1 << 20); // not ours: left alone
+
+        fleet.reconcile();
+        assertThat(fleet.workers()).extracting(Worker::name).containsExactly("worker1");
+        assertThat(store.list()).extracting(VolumeStore.VolumeInfo::name)
+                .containsExactlyInAnyOrder("golden", "fleet.worker1.root", "fleet.worker1.data", "users-own");
+        assertThat(target.exports().targets()).hasSize(1);
+        assertThat(fleet.enroll(B).name()).as("the machine enrolls again on its next boot").isEqualTo("worker2");
+    }
+}

@@ -1,0 +1,74 @@
+package dev.apiary.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.apiary.fleet.FleetPolicy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** apiary serve's configuration: defaults with no file, and bad values named by key. */
+class ServeSettingsTest {
+    @TempDir
+    Path dir;
+
+    ServeSettings read(String yaml) throws Exception {
+        Path f = dir.resolve("apiary.yaml");
+        Files.writeString(f, yaml);
+        return ServeSettings.from(ConfigFile.load(f, ServeSettings.SECTIONS));
+    }
+
+    @Test
+    void noFileMeansSafeDefaults() {
+        ServeSettings s = ServeSettings.from(ConfigFile.empty());
+        assertThat(s.listen().toString()).isEqualTo("/127.0.0.1:3260");
+        assertThat(s.portals()).singleElement().satisfies(p -> {
+            assertThat(p.host()).isEqualTo("127.0.0.1");
+            assertThat(p.port()).isEqualTo(3260);
+        });
+        assertThat(s.pxe()).as("no network boot without a pxe: section").isEmpty();
+        assertThat(s.fleet().enrollment()).isEqualTo(FleetPolicy.Enrollment.AUTO);
+        assertThat(s.fleet().image()).isNull();
+        assertThat(s.fleet().dataSize()).isEqualTo(8L << 30);
+        assertThat(s.api().toString()).isEqualTo("/127.0.0.1:8443");
+    }
+
+    @Test
+    void portalsDefaultToTheBootNetworkAddress() throws Exception {
+        ServeSettings s = read("""
+                target: {listen: "0.0.0.0:3260"}
+                pxe: {dhcp: off, address: 10.77.0.1}
+                fleet: {enrollment: approve, image: golden@v2, data-size: 20G, name-pattern: "w-%d"}
+                """);
+        assertThat(s.portals()).singleElement().satisfies(p -> assertThat(p.host()).isEqualTo("10.77.0.1"));
+        assertThat(s.fleet().enrollment()).isEqualTo(FleetPolicy.Enrollment.APPROVE);
+        assertThat(s.fleet().dataSize()).isEqualTo(20L << 30);
+        assertThat(read("fleet: {enrollment: off}\n").fleet().enrollment()).isEqualTo(FleetPolicy.Enrollment.OFF);
+        assertThat(read("target: {portals: [\"10.0.0.1:3260\", \"10.0.0.2:3261\"]}\n").portals()).hasSize(2);
+    }
+
+    @Test
+    void badValuesNameTheirKey() {
+        String[][] cases = {
+            {"fleet: {enrollment: sometimes}\n", "fleet.enrollment: expected auto, approve or off"},
+            {"fleet: {image: golden}\n", "fleet.image: expected VOLUME@SNAPSHOT"},
+            {"fleet: {iqn-prefix: iqn.bad}\n", "fleet.iqn-prefix: expected iqn.YYYY-MM"},
+            {"fleet: {name-pattern: worker}\n", "fleet.name-pattern"},
+            {"fleet: {name-pattern: \"a%d%d\"}\n", "fleet.name-pattern"},
+            {"fleet: {data-size: lots}\n", "fleet.data-size"},
+            {"fleet: {colour: blue}\n", "unknown setting fleet.colour"},
+            {"target: {listen: 3260}\n", "target.listen: expected IPV4:PORT"},
+            {"target: {listen: \"0.0.0.0:3260\"}\n", "target.portals is required"},
+            {"target: {portals: [\"h:0\"]}\n", "target.portals: expected IPV4:PORT"},
+            {"api: {listen: \"localhost:8443\"}\n", "api.listen: expected an IPv4 address"},
+            {"pxe: {dhcp: off, address: 10.0.0.1, scripts: s}\n", "pxe.scripts is for apiary pxe serve"},
+            {"nope: {}\n", "unknown setting nope"},
+        };
+        for (String[] c : cases) {
+            assertThatThrownBy(() -> read(c[0])).as(c[0]).isInstanceOf(ConfigFile.ConfigException.class)
+                    .hasMessageContaining(c[1]);
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package dev.apiary.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code apiary serve} as a user runs it: an unknown MAC asks for its boot script, the fleet
+ * enrolls it (a root cloned from the golden image, a blank data volume, its own IQN and CHAP
+ * secrets), and libiscsi logs in with exactly what the script says and reads the golden image's
+ * bytes. The inventory survives a restart; another initiator name is refused.
+ */
+class ServeIT {
+    static final Pattern SANBOOT = Pattern.compile("sanboot iscsi:([0-9.]+)::(\\d+):0:(\\S+)");
+
+    @TempDir
+    Path dir;
+
+    /** apiary serve as a child process; its stdout lines are queued. */
+    record Server(Process process, LinkedBlockingQueue<String> lines, Path log) implements AutoCloseable {
+        static Server start(Path log, String... args) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    "dev.apiary.cli.Main", "serve"));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+            LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String l; (l = r.readLine()) != null; ) {
+                        lines.add(l);
+                    }
+                } catch (java.io.IOException ignored) {
+                    // ended
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            return new Server(p, lines, log);
+        }
+
+        String awaitReady() throws Exception {
+            String l = lines.poll(60, TimeUnit.SECONDS);
+            assertThat(l).as("apiary serve: %s", Files.readString(log)).isNotNull().startsWith("ready ");
+            return l;
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.destroy(); // SIGTERM, by PID
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void anUnknownMachineIsEnrolledAndItsScriptLogsIn() throws Exception {
+        Path data = dir.resolve("data");
+        byte[] golden = new byte[8 << 20];
+        new Random(3).nextBytes(golden);
+        Files.write(dir.resolve("golden.raw"), golden);
+        String store = data.resolve("store").toString();
+        assertThat(StoreIT.apiary("store", "--dir", store, "import", "golden", dir.resolve("golden.raw").toString())
+                .exit()).isZero();
+        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v1").exit()).isZero();
+
+        int iscsiPort = Tools.freePort();
+        Path config = dir.resolve("apiary.yaml");
+        Files.writeString(config, """
+                target:
+                  listen: 127.0.0.1:%d
+                fleet:
+                  enrollment: auto
+                  image: golden@v1
+                  data-size: 64M
+                pxe:
+                  dhcp: off
+                  address: 127.0.0.1
+                  http-port: 0
+                  tftp-port: 0
+                api:
+                  listen: 127.0.0.1:0
+                """.formatted(iscsiPort));
+        String script;
+        try (Server s = Server.start(dir.resolve("serve1.log"), "--data", data.toString(), "--config", config.toString())) {
+            String ready = s.awaitReady();
+            String boot = field(ready, "boot");
+            script = get(boot + "/boot/52:54:00:aa:00:01");
+            assertThat(script).startsWith("#!ipxe").contains("set initiator-iqn iqn.2026-11.dev.apiary:worker1\n",
+                    "set username worker1\n", "set reverse-username apiary\n", "set keep-san 1\n");
+            assertThat(get(boot + "/boot/52:54:00:aa:00:01")).as("the same machine again").isEqualTo(script);
+            assertThat(get(boot + "/boot/52-54-00-aa-00-02")).contains("iqn.2026-11.dev.apiary:worker2");
+
+            Login l = Login.of(script);
+            assertThat(l.portal()).isEqualTo("127.0.0.1:" + iscsiPort);
+            assertThat(readLun(l, 0, golden.length)).as("root LUN = the golden image").isEqualTo(golden);
+            Tools.Result cap = Tools.run(Duration.ofSeconds(30), "iscsi-readcapacity16", "-i", l.initiator(), l.url(1));
+            assertThat(cap.out()).as(cap.all()).contains("LOGICAL BLOCK LENGTH IN BYTES:512").contains("Total size:" + (64 << 20));
+            Tools.Result other = Tools.run(Duration.ofSeconds(30), "iscsi-inq", "-i",
+                    "iqn.2026-11.dev.apiary:worker2", l.url(0));
+            assertThat(other.exit()).as("worker2's name with worker1's target and secret").isNotZero();
+            assertThat(Files.readString(s.log())).doesNotContain(l.password())
+                    .contains("enrolled worker1 (52:54:00:aa:00:01) from golden@v1");
+
+            // The admin API: HTTPS with the generated certificate, bearer tokens.
+            String api = field(ready, "api") + "/api/v1";
+            HttpClient https = HttpClient.newBuilder().sslContext(trusting(data.resolve("tls/api-cert.pem"))).build();
+            assertThat(call(https, api + "/workers", null).statusCode()).isEqualTo(401);
+            assertThat(call(https, api + "/workers", "apy_not-a-token-at-all").statusCode()).isEqualTo(403);
+            Tools.Result tok = StoreIT.apiary("token", "create", "--data", data.toString(), "ci");
+            assertThat(tok.exit()).as(tok.all()).isZero();
+            String token = tok.out().trim();
+            HttpResponse<String> list = call(https, api + "/workers?limit=1", token);
+            assertThat(list.statusCode()).as(list.body()).isEqualTo(200);
+            assertThat(list.body()).contains("\"name\":\"worker1\"", "\"next\":\"worker1\"")
+                    .doesNotContain(l.password()).doesNotContain("secret");
+            assertThat(call(https, api + "/workers?after=worker1", token).body()).contains("worker2")
+                    .contains("\"next\":null");
+            HttpResponse<String> bad = call(https, api + "/workers?limit=0", token);
+            assertThat(bad.statusCode()).isEqualTo(400);
+            assertThat(bad.body()).contains("\"field\":\"limit\"");
+            assertThat(call(https, api + "/workers/nobody", token).statusCode()).isEqualTo(404);
+            assertThat(call(https, api + "/workers/worker1/credentials", token).body()).contains(l.password());
+            HttpResponse<String> approve = post(https, api + "/workers/worker1/approve", token);
+            assertThat(approve.statusCode()).isEqualTo(409);
+            assertThat(approve.body()).contains("READY, not PENDING");
+            assertThat(Files.readString(s.log())).doesNotContain(token).doesNotContain(l.password());
+        }
+        // A restart: the same worker, the same secrets (sealed with the data directory's key).
+        try (Server s = Server.start(dir.resolve("serve2.log"), "--data", data.toString(), "--config", config.toString())) {
+            String ready = s.awaitReady();
+            String boot = field(ready, "boot");
+            assertThat(get(boot + "/boot/52:54:00:aa:00:01")).isEqualTo(script);
+            Login l = Login.of(script);
+            Tools.Result inq = Tools.run(Duration.ofSeconds(30), "iscsi-inq", "-i", l.initiator(), l.url(0));
+            assertThat(inq.exit()).as(inq.all()).isZero();
+        }
+        assertThat(Files.readAllBytes(data.resolve("master.key"))).hasSize(32);
+        assertThat(Files.getPosixFilePermissions(data.resolve("master.key")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        assertThat(Files.readString(data.resolve("inventory.mv.db"), StandardCharsets.ISO_8859_1))
+                .as("secrets are sealed at rest").doesNotContain(Login.of(script).password());
+    }
+
+    @Test
+    void aBadConfigurationIsRefusedWithItsKey() throws Exception {
+        Path config = dir.resolve("apiary.yaml");
+        Files.writeString(config, "fleet:\n  enrollment: sometimes\n");
+        try (Server s = Server.start(dir.resolve("bad.log"), "--data", dir.resolve("d").toString(), "--config",
+                config.toString())) {
+            assertThat(s.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(s.process().exitValue()).isEqualTo(2);
+            assertThat(Files.readString(s.log())).contains("fleet.enrollment: expected auto, approve or off");
+        }
+    }
+
+    /** What a sanboot script tells iPXE, as a libiscsi login. */
+    record Login(String initiator, String user, String password, String portal, String target) {
+        static Login of(String script) {
+            Matcher m = SANBOOT.matcher(script);
+            assertThat(m.find()).as(script).isTrue();
+            return new Login(setting(script, "initiator-iqn"), setting(script, "username"), setting(script, "password"),
+                    m.group(1) + ":" + m.group(2), m.group(3));
+        }
+
+        static String setting(String script, String name) {
+            Matcher m = Pattern.compile("(?m)^set " + name + " (\\S+)$").matcher(script);
+            assertThat(m.find()).as(name + " in " + script).isTrue();
+            return m.group(1);
+        }
+
+        String url(int lun) {
+            return "iscsi://" + user + "%" + password + "@" + portal + "/" + target + "/" + lun;
+        }
+    }
+
+    private byte[] readLun(Login l, int lun, int length) throws Exception {
+        Path out = dir.resolve("lun" + lun + ".raw");
+        String[] hostPort = l.portal().split(":");
+        String opts = "driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=" + l.portal() + ",file.target="
+                + l.target() + ",file.lun=" + lun + ",file.user=" + l.user() + ",file.password=" + l.password()
+                + ",file.initiator-name=" + l.initiator();
+        Tools.Result r = Tools.run(Duration.ofSeconds(60), "qemu-img", "convert", "--image-opts", opts, "-O", "raw",
+                out.toString());
+        assertThat(r.exit()).as(r.all()).isZero();
+        byte[] all = Files.readAllBytes(out);
+        assertThat(hostPort).hasSize(2);
+        return java.util.Arrays.copyOf(all, length);
+    }
+
+    /** One {@code key=value} of the ready line. */
+    static String field(String ready, String key) {
+        for (String kv : ready.split(" ")) {
+            if (kv.startsWith(key + "=")) {
+                return kv.substring(key.length() + 1);
+            }
+        }
+        throw new AssertionError("no " + key + " in " + ready);
+    }
+
+    /** An SSL context that trusts exactly Apiary's generated certificate. */
+    static javax.net.ssl.SSLContext trusting(Path certPem) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        try (var in = Files.newInputStream(certPem)) {
+            ks.setCertificateEntry("apiary", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(ks);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    static HttpResponse<String> call(HttpClient c, String url, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return c.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> post(HttpClient c, String url, String token) throws Exception {
+        return c.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String get(String url) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(url + ": " + r.body()).isEqualTo(200);
+        return r.body();
+    }
+}
