@@ -98,8 +98,13 @@ public final class ApiServer {
     }
 
     static void fail(RoutingContext ctx, Throwable t) {
-        ApiError e = t instanceof ApiError a ? a : new ApiError(500, "internal", "internal error; see the server log", null);
-        if (!(t instanceof ApiError)) {
+        ApiError e = switch (t) {
+            case ApiError a -> a;
+            case dev.apiary.fleet.FleetService.NotFound n -> ApiError.notFound(n.getMessage());
+            case dev.apiary.fleet.FleetService.Conflict c -> ApiError.conflict(c.getMessage());
+            default -> new ApiError(500, "internal", "internal error; see the server log", null);
+        };
+        if (e.status() == 500) {
             log.warn("[api] {} {} failed", ctx.request().method(), ctx.request().path(), t);
         }
         Map<String, Object> body = new LinkedHashMap<>();

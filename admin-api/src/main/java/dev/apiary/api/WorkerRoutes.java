@@ -21,13 +21,23 @@ public final class WorkerRoutes {
     void mount(Router router, ApiServer api) {
         router.get("/api/v1/workers").handler(ctx -> api.respond(ctx, 200, () -> list(ctx)));
         router.get("/api/v1/workers/:name").handler(ctx -> api.respond(ctx, 200, () -> view(worker(ctx))));
-        router.post("/api/v1/workers/:name/approve").handler(ctx -> api.respond(ctx, 200, () -> {
-            Worker w = worker(ctx);
-            if (w.state() != Worker.State.PENDING) {
-                throw ApiError.conflict(w.name() + " is " + w.state() + ", not PENDING");
-            }
-            return view(fleet.approve(w.name()));
+        router.post("/api/v1/workers/:name/approve").handler(ctx -> api.respond(ctx, 200,
+                () -> view(fleet.approve(worker(ctx).name()))));
+        router.post("/api/v1/workers/:name/replace").handler(ctx -> api.respond(ctx, 200, () -> {
+            String mac = mac(ctx, body(ctx).path("mac").asText(null));
+            return view(fleet.replace(worker(ctx).name(), mac));
         }));
+        router.post("/api/v1/workers/:name/reimage").handler(ctx -> api.respond(ctx, 200, () -> {
+            String image = body(ctx).path("image").asText(null);
+            if (image != null && !image.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")) {
+                throw ApiError.badRequest("image", "image must be VOLUME@SNAPSHOT");
+            }
+            return view(fleet.reimage(worker(ctx).name(), image));
+        }));
+        router.post("/api/v1/workers/:name/reimage/confirm").handler(ctx -> api.respond(ctx, 200,
+                () -> view(fleet.confirm(worker(ctx).name()))));
+        router.post("/api/v1/workers/:name/reimage/rollback").handler(ctx -> api.respond(ctx, 200,
+                () -> view(fleet.rollback(worker(ctx).name()))));
         // Secrets leave only on this explicit request (issue 5: never in other responses).
         router.get("/api/v1/workers/:name/credentials").handler(ctx -> api.respond(ctx, 200, () -> {
             Worker w = worker(ctx);
@@ -57,9 +67,35 @@ public final class WorkerRoutes {
     }
 
     private Worker worker(RoutingContext ctx) {
-        String name = ctx.pathParam("name");
-        return fleet.workers().stream().filter(w -> w.name().equals(name)).findFirst()
-                .orElseThrow(() -> ApiError.notFound("no worker " + name));
+        return fleet.worker(ctx.pathParam("name"));
+    }
+
+    /** The JSON body (empty when there is none); anything that is not a JSON object is a 400. */
+    private static com.fasterxml.jackson.databind.JsonNode body(RoutingContext ctx) {
+        String text = ctx.body() == null ? null : ctx.body().asString();
+        if (text == null || text.isBlank()) {
+            return ApiServer.JSON.createObjectNode();
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = ApiServer.JSON.readTree(text);
+            if (n == null || !n.isObject()) {
+                throw ApiError.badRequest("body", "the body must be a JSON object");
+            }
+            return n;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw ApiError.badRequest("body", "the body is not valid JSON");
+        }
+    }
+
+    private static String mac(RoutingContext ctx, String mac) {
+        if (mac == null) {
+            throw ApiError.badRequest("mac", "mac is required");
+        }
+        String m = mac.toLowerCase(java.util.Locale.ROOT).replace('-', ':');
+        if (!m.matches("([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
+            throw ApiError.badRequest("mac", "mac must look like 52:54:00:12:34:56");
+        }
+        return m;
     }
 
     static int intParam(RoutingContext ctx, String name, int dflt, int min, int max) {

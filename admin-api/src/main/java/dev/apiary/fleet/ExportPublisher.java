@@ -49,6 +49,9 @@ public final class ExportPublisher {
             }
             SortedMap<Integer, LogicalUnit> luns = new TreeMap<>();
             for (Worker.Lun l : w.luns()) {
+                if (l.lun() < 0) {
+                    continue; // a previous root kept for rollback, or a clone being made: not exported
+                }
                 LogicalUnit u = units.containsKey(l.volume()) ? units.get(l.volume()) : open(l.volume());
                 next.put(l.volume(), u);
                 luns.put(l.lun(), u);
@@ -65,6 +68,19 @@ public final class ExportPublisher {
         units.clear();
         units.putAll(next);
         log.info("[fleet] exporting {} worker target(s)", exports.size());
+    }
+
+    /**
+     * Fencing: drops every live session to {@code targetIqn}. Called after a publication that
+     * changed the target's credentials or LUNs, so the old sessions cannot go on with what was
+     * taken from them; their logins from now on meet the new table.
+     */
+    public void fence(String targetIqn) {
+        var sessions = target.sessions().sessionsOf(targetIqn);
+        sessions.forEach(dev.apiary.iscsi.session.Session::close);
+        if (!sessions.isEmpty()) {
+            log.info("[fleet] dropped {} session(s) to {}", sessions.size(), targetIqn);
+        }
     }
 
     private LogicalUnit open(String volume) {

@@ -27,7 +27,8 @@ public final class FleetBootDecision implements BootDecision {
     @Override
     public boolean answers(Machine machine) {
         return fleet.byMac(machine.mac()).map(w -> w.state() != Worker.State.RETIRED)
-                .orElse(fleet.policy().enrollment() != FleetPolicy.Enrollment.OFF);
+                .orElseGet(() -> fleet.policy().enrollment() != FleetPolicy.Enrollment.OFF
+                        && !fleet.revoked(machine.mac()));
     }
 
     @Override
@@ -47,6 +48,7 @@ public final class FleetBootDecision implements BootDecision {
                     w.chapUser(), fleet.chap(w).secret().reveal(), Optional.of(w.mutualUser()),
                     Optional.of(fleet.mutual(w).secret().reveal())));
             case PENDING -> ScriptRenderer.waitForApproval(w.name() + " is waiting for approval", 10);
+            case REIMAGING -> ScriptRenderer.waitForApproval(w.name() + " is being reimaged", 5);
             case ENROLLING, RETIRED -> throw new IllegalStateException(w.name() + " is " + w.state());
         });
     }

@@ -34,6 +34,22 @@ public final class FleetService {
     private final FleetPolicy policy;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
+    /** Workers an operation is changing now; a second operation on one of them is refused, not queued. */
+    private final Set<String> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** The operation conflicts with the worker's state or with another operation on it (HTTP 409). */
+    public static final class Conflict extends RuntimeException {
+        public Conflict(String message) {
+            super(message);
+        }
+    }
+
+    /** No such worker (HTTP 404). */
+    public static final class NotFound extends RuntimeException {
+        public NotFound(String message) {
+            super(message);
+        }
+    }
 
     public FleetService(Inventory inventory, VolumeStore store, SecretBox secrets, ExportPublisher exports,
             FleetPolicy policy, Clock clock) {
@@ -55,6 +71,15 @@ public final class FleetService {
 
     public List<Worker> workers() {
         return inventory.transaction(WorkerTable::all);
+    }
+
+    public Worker worker(String name) {
+        return inventory.transaction(c -> WorkerTable.byName(c, name)).orElseThrow(() -> new NotFound("no worker " + name));
+    }
+
+    /** A MAC whose worker moved to another machine: refused for good. */
+    public boolean revoked(String mac) {
+        return inventory.transaction(c -> WorkerTable.revoked(c, mac));
     }
 
     /** The worker's CHAP account, opened from its sealed form. */
@@ -80,6 +105,9 @@ public final class FleetService {
         if (policy.enrollment() == FleetPolicy.Enrollment.OFF) {
             throw new IllegalStateException("enrollment is off: " + mac + " is not a worker");
         }
+        if (revoked(mac)) {
+            throw new Conflict(mac + " was replaced by another machine and is refused");
+        }
         Worker draft = draft(mac);
         if (policy.enrollment() == FleetPolicy.Enrollment.APPROVE) {
             inventory.transaction(c -> {
@@ -95,16 +123,182 @@ public final class FleetService {
 
     /** Approves a pending worker: it gets its volumes and its export, and boots on its next try. */
     public synchronized Worker approve(String name) throws IOException {
-        Worker w = inventory.transaction(c -> WorkerTable.byName(c, name))
-                .orElseThrow(() -> new IllegalArgumentException("no worker " + name));
+        Worker w = worker(name);
         if (w.state() != Worker.State.PENDING) {
-            throw new IllegalStateException(name + " is " + w.state() + ", not PENDING");
+            throw new Conflict(name + " is " + w.state() + ", not PENDING");
         }
         inventory.transaction(c -> {
             WorkerTable.delete(c, w.id());
             return null;
         });
         return provision(w);
+    }
+
+    /**
+     * Swaps a dead worker's machine (story 3): its name, IQN, LUNs and data move to {@code newMac};
+     * its CHAP and mutual secrets are replaced, so the old machine's credentials stop working; its
+     * live sessions are dropped (fencing) and the old MAC is refused from now on. The new machine
+     * gets the new secrets in its boot script.
+     */
+    public Worker replace(String name, String newMac) {
+        return exclusive(name, () -> {
+            Worker w = worker(name);
+            if (w.state() != Worker.State.READY) {
+                throw new Conflict(name + " is " + w.state() + ", not READY");
+            }
+            if (byMac(newMac).isPresent()) {
+                throw new Conflict(newMac + " is already enrolled as " + byMac(newMac).get().name());
+            }
+            if (revoked(newMac)) {
+                throw new Conflict(newMac + " was replaced earlier and is refused");
+            }
+            String chap = seal(name, "chap", ChapSecret.generate(random));
+            String mutual = seal(name, "mutual", ChapSecret.generate(random));
+            inventory.transaction(c -> {
+                WorkerTable.revoke(c, w.mac(), name, clock.instant());
+                WorkerTable.moveTo(c, w.id(), newMac, chap, mutual);
+                WorkerTable.event(c, clock.instant(), "replace", name, "moved from " + w.mac() + " to " + newMac
+                        + "; old MAC revoked, secrets rotated");
+                return null;
+            });
+            exports.publish(this);
+            exports.fence(w.targetIqn());
+            log.info("[fleet] {} moved from {} to {}; the old machine is fenced", name, w.mac(), newMac);
+            return worker(name);
+        });
+    }
+
+    /**
+     * A new root for the worker, cloned from {@code image} (or the fleet's image); the data LUN is
+     * untouched; the old root is kept (not exported) until {@link #confirm} or {@link #rollback}.
+     * The worker's live sessions are dropped: it must boot its new root.
+     */
+    public Worker reimage(String name, String image) throws IOException {
+        return exclusiveIo(name, () -> {
+            Worker w = worker(name);
+            if (w.state() != Worker.State.READY) {
+                throw new Conflict(name + " is " + w.state() + ", not READY");
+            }
+            if (w.lun(Worker.Role.PREVIOUS).isPresent()) {
+                throw new Conflict(name + " has an unconfirmed reimage: confirm or roll it back first");
+            }
+            String from = image != null ? image : policy.image();
+            if (from == null || !from.contains("@")) {
+                throw new IllegalArgumentException("image must be VOLUME@SNAPSHOT");
+            }
+            String[] snap = from.split("@", 2);
+            String newRoot = "fleet." + name + ".root-" + Long.toString(clock.millis(), 36);
+            List<Worker.Lun> withNew = new java.util.ArrayList<>(w.luns());
+            withNew.add(new Worker.Lun(Worker.NEWROOT_LUN, newRoot, Worker.Role.NEWROOT));
+            inventory.transaction(c -> {
+                WorkerTable.setLuns(c, w.id(), withNew);
+                WorkerTable.setState(c, w.id(), Worker.State.REIMAGING);
+                WorkerTable.event(c, clock.instant(), "reimage", name, "cloning " + newRoot + " from " + from);
+                return null;
+            });
+            try {
+                store.clone(snap[0], snap[1], newRoot);
+            } catch (IOException | RuntimeException e) {
+                undoReimage(w, newRoot);
+                throw e;
+            }
+            Worker.Lun oldRoot = w.lun(Worker.Role.ROOT).orElseThrow();
+            List<Worker.Lun> swapped = new java.util.ArrayList<>();
+            for (Worker.Lun l : w.luns()) {
+                swapped.add(l.role() == Worker.Role.ROOT
+                        ? new Worker.Lun(Worker.PREVIOUS_LUN, l.volume(), Worker.Role.PREVIOUS) : l);
+            }
+            swapped.add(new Worker.Lun(oldRoot.lun(), newRoot, Worker.Role.ROOT));
+            inventory.transaction(c -> {
+                WorkerTable.setLuns(c, w.id(), swapped);
+                WorkerTable.setImage(c, w.id(), from);
+                WorkerTable.setState(c, w.id(), Worker.State.READY);
+                WorkerTable.event(c, clock.instant(), "reimaged", name, "root " + newRoot + " from " + from
+                        + "; previous root " + oldRoot.volume() + " kept until confirmed");
+                return null;
+            });
+            exports.publish(this);
+            exports.fence(w.targetIqn());
+            return worker(name);
+        });
+    }
+
+    /** Keeps the new root: the previous one is deleted. */
+    public Worker confirm(String name) throws IOException {
+        return exclusiveIo(name, () -> {
+            Worker w = worker(name);
+            Worker.Lun prev = w.lun(Worker.Role.PREVIOUS)
+                    .orElseThrow(() -> new Conflict(name + " has no reimage to confirm"));
+            inventory.transaction(c -> {
+                WorkerTable.setLuns(c, w.id(), w.luns().stream().filter(l -> l != prev).toList());
+                WorkerTable.event(c, clock.instant(), "reimage-confirmed", name, "deleting " + prev.volume());
+                return null;
+            });
+            store.delete(prev.volume()); // a crash here leaves an orphan that reconcile() deletes
+            return worker(name);
+        });
+    }
+
+    /** Goes back to the previous root; the reimage's root is deleted. */
+    public Worker rollback(String name) throws IOException {
+        return exclusiveIo(name, () -> {
+            Worker w = worker(name);
+            Worker.Lun prev = w.lun(Worker.Role.PREVIOUS)
+                    .orElseThrow(() -> new Conflict(name + " has no previous root to roll back to"));
+            Worker.Lun cur = w.lun(Worker.Role.ROOT).orElseThrow();
+            List<Worker.Lun> back = new java.util.ArrayList<>();
+            for (Worker.Lun l : w.luns()) {
+                if (l.role() == Worker.Role.DATA) {
+                    back.add(l);
+                }
+            }
+            back.add(new Worker.Lun(cur.lun(), prev.volume(), Worker.Role.ROOT));
+            inventory.transaction(c -> {
+                WorkerTable.setLuns(c, w.id(), back);
+                WorkerTable.event(c, clock.instant(), "rollback", name, "root back to " + prev.volume());
+                return null;
+            });
+            exports.publish(this);
+            exports.fence(w.targetIqn());
+            store.delete(cur.volume());
+            return worker(name);
+        });
+    }
+
+    private void undoReimage(Worker w, String newRoot) throws IOException {
+        if (newRoot != null && store.info(newRoot).isPresent()) {
+            store.delete(newRoot);
+        }
+        inventory.transaction(c -> {
+            WorkerTable.setLuns(c, w.id(), w.luns().stream().filter(l -> l.role() != Worker.Role.NEWROOT).toList());
+            WorkerTable.setState(c, w.id(), Worker.State.READY);
+            WorkerTable.event(c, clock.instant(), "reimage-undone", w.name(), "reimage did not finish; undone");
+            return null;
+        });
+    }
+
+    private interface IoWork<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs {@code work} as the only operation on {@code name}; a concurrent one gets {@link Conflict}. */
+    private <T> T exclusiveIo(String name, IoWork<T> work) throws IOException {
+        if (!busy.add(name)) {
+            throw new Conflict(name + " is busy with another operation");
+        }
+        try {
+            return work.run();
+        } finally {
+            busy.remove(name);
+        }
+    }
+
+    private <T> T exclusive(String name, java.util.function.Supplier<T> work) {
+        try {
+            return exclusiveIo(name, work::get);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** ENROLLING row first, then the volumes, then READY and a new export table. */
@@ -169,6 +363,10 @@ public final class FleetService {
         for (Worker w : inventory.transaction(c -> WorkerTable.inState(c, Worker.State.ENROLLING))) {
             log.warn("[fleet] {} was left enrolling by a crash; undoing it", w.name());
             undo(w.name(), w.id(), w.luns().stream().map(Worker.Lun::volume).toList());
+        }
+        for (Worker w : inventory.transaction(c -> WorkerTable.inState(c, Worker.State.REIMAGING))) {
+            log.warn("[fleet] {} was left reimaging by a crash; keeping its old root", w.name());
+            undoReimage(w, w.lun(Worker.Role.NEWROOT).map(Worker.Lun::volume).orElse(null));
         }
         Set<String> owned = new HashSet<>(inventory.transaction(WorkerTable::ownedVolumes));
         for (var v : store.list()) {

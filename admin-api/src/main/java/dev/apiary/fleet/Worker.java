@@ -32,12 +32,21 @@ public record Worker(
         PENDING,
         /** Has its volumes and its export; boots. */
         READY,
+        /** A reimage is cloning its new root; restart drops the new clone and the worker is READY again. */
+        REIMAGING,
         RETIRED
     }
 
-    public enum Role { ROOT, DATA }
+    /**
+     * ROOT (LUN 0) and DATA (LUN 1) are exported; PREVIOUS (LUN -1) is the root a reimage replaced,
+     * kept for rollback until confirmed; NEWROOT (LUN -2) is a reimage's clone while it is made.
+     */
+    public enum Role { ROOT, DATA, PREVIOUS, NEWROOT }
 
-    /** One of the worker's LUNs: 0 is the root (a clone of its image), 1 the data volume. */
+    /** Reserved LUN numbers of the volumes that are not exported. */
+    public static final int PREVIOUS_LUN = -1, NEWROOT_LUN = -2;
+
+    /** One of the worker's volumes: LUN 0 is the root (a clone of its image), 1 the data volume. */
     public record Lun(int lun, String volume, Role role) {}
 
     public Worker {
@@ -47,5 +56,9 @@ public record Worker(
     /** The volume names Apiary uses for a worker: one prefix, so restart can tell its own from a user's. */
     public static String volumeName(String worker, Role role) {
         return "fleet." + worker + "." + role.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public Optional<Lun> lun(Role role) {
+        return luns.stream().filter(l -> l.role() == role).findFirst();
     }
 }

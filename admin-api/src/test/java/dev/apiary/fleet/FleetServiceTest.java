@@ -148,4 +148,116 @@ class FleetServiceTest {
         assertThat(target.exports().targets()).hasSize(1);
         assertThat(fleet.enroll(B).name()).as("the machine enrolls again on its next boot").isEqualTo("worker2");
     }
+
+    @Test
+    void replaceMovesTheIdentityRotatesSecretsAndRevokesTheOldMac() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        Worker old = fleet.enroll(A);
+        String oldSecret = fleet.chap(old).secret().reveal();
+        Worker moved = fleet.replace("worker1", B);
+        assertThat(moved.mac()).isEqualTo(B);
+        assertThat(moved.initiatorIqn()).isEqualTo(old.initiatorIqn());
+        assertThat(moved.luns()).isEqualTo(old.luns());
+        assertThat(fleet.chap(moved).secret().reveal()).isNotEqualTo(oldSecret);
+        assertThat(target.exports().targets()).singleElement()
+                .satisfies(t -> assertThat(t.accounts()).containsExactly(fleet.chap(moved)));
+        assertThat(fleet.revoked(A)).isTrue();
+        assertThatThrownBy(() -> fleet.enroll(A)).as("the dead box comes back").hasMessageContaining("refused");
+        assertThat(fleet.workers()).hasSize(1);
+
+        Worker other = fleet.enroll("52:54:00:aa:00:03");
+        assertThatThrownBy(() -> fleet.replace("worker1", other.mac())).isInstanceOf(FleetService.Conflict.class)
+                .hasMessageContaining("already enrolled as worker2");
+        assertThatThrownBy(() -> fleet.replace("worker2", A)).isInstanceOf(FleetService.Conflict.class)
+                .hasMessageContaining("refused");
+        assertThatThrownBy(() -> fleet.replace("nobody", "52:54:00:aa:00:09"))
+                .isInstanceOf(FleetService.NotFound.class);
+    }
+
+    @Test
+    void reimageKeepsTheDataLunAndThePreviousRootUntilConfirmed() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        fleet.enroll(A);
+        store.snapshot("golden", "v2");
+        Worker w = fleet.reimage("worker1", "golden@v2");
+        String newRoot = w.lun(Worker.Role.ROOT).orElseThrow().volume();
+        assertThat(newRoot).startsWith("fleet.worker1.root-");
+        assertThat(w.lun(Worker.Role.PREVIOUS).orElseThrow().volume()).isEqualTo("fleet.worker1.root");
+        assertThat(w.lun(Worker.Role.DATA).orElseThrow().volume()).isEqualTo("fleet.worker1.data");
+        assertThat(w.image()).isEqualTo("golden@v2");
+        assertThat(store.info(newRoot).orElseThrow().parent()).contains(new VolumeStore.SnapshotRef("golden", "v2"));
+        TargetExport t = target.exports().targets().get(0);
+        assertThat(t.luns().units().keySet()).containsExactly(0, 1); // the previous root is not exported
+        assertThat(t.luns().units().get(0).volume().name()).endsWith("#" + newRoot);
+        assertThatThrownBy(() -> fleet.reimage("worker1", null)).hasMessageContaining("unconfirmed reimage");
+
+        Worker back = fleet.rollback("worker1");
+        assertThat(back.lun(Worker.Role.ROOT).orElseThrow().volume()).isEqualTo("fleet.worker1.root");
+        assertThat(back.lun(Worker.Role.PREVIOUS)).isEmpty();
+        assertThat(store.info(newRoot)).isEmpty();
+
+        Worker again = fleet.reimage("worker1", "golden@v2");
+        Worker kept = fleet.confirm("worker1");
+        assertThat(kept.lun(Worker.Role.PREVIOUS)).isEmpty();
+        assertThat(store.info("fleet.worker1.root")).as("the previous root is gone once confirmed").isEmpty();
+        assertThat(kept.lun(Worker.Role.ROOT)).isEqualTo(again.lun(Worker.Role.ROOT));
+        assertThatThrownBy(() -> fleet.confirm("worker1")).isInstanceOf(FleetService.Conflict.class);
+        assertThatThrownBy(() -> fleet.reimage("worker1", "golden@nope")).hasMessageContaining("nope");
+        assertThat(fleet.worker("worker1").state()).isEqualTo(Worker.State.READY);
+        assertThat(fleet.worker("worker1").luns()).isEqualTo(kept.luns());
+    }
+
+    @Test
+    void twoReimagesOfOneWorkerAtOnceOneWinsTheOtherConflicts() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        fleet.enroll(A);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Object>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                results.add(pool.submit(() -> {
+                    go.await();
+                    try {
+                        return fleet.reimage("worker1", null);
+                    } catch (FleetService.Conflict e) {
+                        return e;
+                    }
+                }));
+            }
+            go.countDown();
+            Object a = results.get(0).get(), b = results.get(1).get();
+            long wins = java.util.stream.Stream.of(a, b).filter(r -> r instanceof Worker).count();
+            assertThat(wins).as("%s / %s", a, b).isEqualTo(1);
+            // The loser saw either "busy" (it overlapped) or "unconfirmed reimage" (it came just after).
+            assertThat(java.util.stream.Stream.of(a, b).filter(r -> r instanceof FleetService.Conflict)).hasSize(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        Worker w = fleet.worker("worker1");
+        assertThat(w.state()).isEqualTo(Worker.State.READY);
+        assertThat(w.luns()).hasSize(3); // root, data, previous: no half state
+        assertThat(store.list()).extracting(VolumeStore.VolumeInfo::name).filteredOn(n -> n.startsWith("fleet."))
+                .hasSize(3);
+    }
+
+    @Test
+    void reconcileUndoesAReimageACrashInterrupted() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        Worker w = fleet.enroll(A);
+        List<Worker.Lun> luns = new java.util.ArrayList<>(w.luns());
+        luns.add(new Worker.Lun(Worker.NEWROOT_LUN, "fleet.worker1.root-x", Worker.Role.NEWROOT));
+        inventory.transaction(c -> {
+            WorkerTable.setLuns(c, w.id(), luns);
+            WorkerTable.setState(c, w.id(), Worker.State.REIMAGING);
+            return null;
+        });
+        store.clone("golden", "v1", "fleet.worker1.root-x");
+        fleet.reconcile();
+        Worker after = fleet.worker("worker1");
+        assertThat(after.state()).isEqualTo(Worker.State.READY);
+        assertThat(after.luns()).isEqualTo(w.luns());
+        assertThat(store.info("fleet.worker1.root-x")).isEmpty();
+        assertThat(target.exports().targets()).hasSize(1);
+    }
 }

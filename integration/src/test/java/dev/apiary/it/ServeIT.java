@@ -160,6 +160,91 @@ class ServeIT {
                 .as("secrets are sealed at rest").doesNotContain(Login.of(script).password());
     }
 
+    /**
+     * Story 3, a dead worker swapped: its identity and data move to a new MAC; the old machine's
+     * live session is dropped and its credentials stop working (fencing); the new machine logs in
+     * with the secrets in its own script and finds the data the old one wrote.
+     */
+    @Test
+    void replaceMovesTheWorkerAndFencesTheOldMachine() throws Exception {
+        Path data = dir.resolve("data");
+        Files.write(dir.resolve("golden.raw"), new byte[4 << 20]);
+        String store = data.resolve("store").toString();
+        assertThat(StoreIT.apiary("store", "--dir", store, "import", "golden", dir.resolve("golden.raw").toString())
+                .exit()).isZero();
+        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v1").exit()).isZero();
+        int iscsiPort = Tools.freePort();
+        Path config = dir.resolve("apiary.yaml");
+        Files.writeString(config, """
+                target: {listen: "127.0.0.1:%d"}
+                fleet: {image: golden@v1, data-size: 16M}
+                pxe: {dhcp: off, address: 127.0.0.1, http-port: 0, tftp-port: 0}
+                api: {listen: "127.0.0.1:0"}
+                """.formatted(iscsiPort));
+        try (Server s = Server.start(dir.resolve("serve.log"), "--data", data.toString(), "--config", config.toString())) {
+            String ready = s.awaitReady();
+            String boot = field(ready, "boot"), api = field(ready, "api") + "/api/v1";
+            Login old = Login.of(get(boot + "/boot/52:54:00:bb:00:01"));
+            Tools.Result w = Tools.run(Duration.ofSeconds(60), "qemu-io", "--image-opts", "-c", "write -P 0x5a 0 64k",
+                    opts(old, 1));
+            assertThat(w.exit()).as(w.all()).isZero();
+
+            // The old machine is still up: a session that keeps reading, and reconnects if dropped.
+            Path perfLog = dir.resolve("perf.log");
+            Process perf = new ProcessBuilder("iscsi-perf", "-i", old.initiator(), "-t", "60", "-x", "3", old.url(0))
+                    .redirectErrorStream(true).redirectOutput(perfLog.toFile()).start();
+            try {
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (!Files.readString(s.log()).contains(old.initiator() + " logged in")) {
+                    assertThat(System.nanoTime()).as("iscsi-perf never logged in: %s", Files.readString(perfLog))
+                            .isLessThan(deadline);
+                    Thread.sleep(100);
+                }
+                String token = StoreIT.apiary("token", "create", "--data", data.toString(), "ops").out().trim();
+                HttpClient https = HttpClient.newBuilder().sslContext(trusting(data.resolve("tls/api-cert.pem"))).build();
+                HttpResponse<String> r = https.send(HttpRequest.newBuilder(URI.create(api + "/workers/worker1/replace"))
+                        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"mac\": \"52:54:00:bb:00:02\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(r.body()).contains("\"mac\":\"52:54:00:bb:00:02\"");
+                HttpResponse<String> bad = https.send(HttpRequest.newBuilder(URI.create(api + "/workers/worker1/replace"))
+                        .header("Authorization", "Bearer " + token)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"mac\": \"nope\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(bad.statusCode()).isEqualTo(400);
+                assertThat(bad.body()).contains("\"field\":\"mac\"");
+
+                assertThat(perf.waitFor(30, TimeUnit.SECONDS)).as("the old session was dropped and could not return: %s",
+                        Files.readString(perfLog)).isTrue();
+                assertThat(perf.exitValue()).isNotZero();
+            } finally {
+                perf.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            assertThat(Files.readString(s.log())).contains("dropped 1 session(s) to " + old.target());
+            Tools.Result oldLogin = Tools.run(Duration.ofSeconds(30), "iscsi-inq", "-i", old.initiator(), old.url(0));
+            assertThat(oldLogin.exit()).as("the old machine's credentials").isNotZero();
+
+            Login fresh = Login.of(get(boot + "/boot/52:54:00:bb:00:02"));
+            assertThat(fresh.initiator()).isEqualTo(old.initiator());
+            assertThat(fresh.target()).isEqualTo(old.target());
+            assertThat(fresh.password()).isNotEqualTo(old.password());
+            Tools.Result read = Tools.run(Duration.ofSeconds(60), "qemu-io", "--image-opts", "-c",
+                    "read -P 0x5a 0 64k", opts(fresh, 1));
+            assertThat(read.exit()).as(read.all()).isZero();
+            assertThat(read.out()).as("the data the old machine wrote").doesNotContain("Pattern verification failed");
+            HttpResponse<String> gone = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(boot + "/boot/52:54:00:bb:00:01")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(gone.statusCode()).as("the old MAC gets no script").isEqualTo(404);
+        }
+    }
+
+    private static String opts(Login l, int lun) {
+        return "driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=" + l.portal() + ",file.target="
+                + l.target() + ",file.lun=" + lun + ",file.user=" + l.user() + ",file.password=" + l.password()
+                + ",file.initiator-name=" + l.initiator();
+    }
+
     @Test
     void aBadConfigurationIsRefusedWithItsKey() throws Exception {
         Path config = dir.resolve("apiary.yaml");

@@ -88,6 +88,31 @@ public final class WorkerTable {
         update(c, "UPDATE workers SET last_seen = ? WHERE id = ?", Timestamp.from(at), id);
     }
 
+    /** Replace: the worker's identity moves to {@code mac} with freshly sealed secrets. */
+    public static void moveTo(Connection c, long id, String mac, String chapSecret, String mutualSecret)
+            throws SQLException {
+        update(c, "UPDATE workers SET mac = ?, chap_secret = ?, mutual_secret = ? WHERE id = ?", mac, chapSecret,
+                mutualSecret, id);
+    }
+
+    public static void setImage(Connection c, long id, String image) throws SQLException {
+        update(c, "UPDATE workers SET image = ? WHERE id = ?", image, id);
+    }
+
+    public static void revoke(Connection c, String mac, String worker, Instant at) throws SQLException {
+        update(c, "MERGE INTO revoked_macs (mac, at, worker) KEY (mac) VALUES (?, ?, ?)", mac, Timestamp.from(at),
+                worker);
+    }
+
+    public static boolean revoked(Connection c, String mac) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM revoked_macs WHERE mac = ?")) {
+            s.setString(1, mac);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next();
+            }
+        }
+    }
+
     public static void delete(Connection c, long id) throws SQLException {
         update(c, "DELETE FROM workers WHERE id = ?", id);
     }
