@@ -202,6 +202,7 @@ public final class FleetService {
                 undoReimage(w, newRoot);
                 throw e;
             }
+            Failpoint.hit("reimage.after-clone");
             Worker.Lun oldRoot = w.lun(Worker.Role.ROOT).orElseThrow();
             List<Worker.Lun> swapped = new java.util.ArrayList<>();
             for (Worker.Lun l : w.luns()) {
@@ -319,8 +320,10 @@ public final class FleetService {
                     "enrolling " + enrolling.mac() + " from " + policy.image());
             return i;
         });
+        Failpoint.hit("enroll.after-row");
         try {
             store.clone(image[0], image[1], root);
+            Failpoint.hit("enroll.after-clone");
             store.create(data, policy.dataSize());
         } catch (IOException | RuntimeException e) {
             undo(enrolling.name(), id, List.of(root, data));

@@ -37,9 +37,14 @@ class ServeIT {
     /** apiary serve as a child process; its stdout lines are queued. */
     record Server(Process process, LinkedBlockingQueue<String> lines, Path log) implements AutoCloseable {
         static Server start(Path log, String... args) throws Exception {
+            return start(log, List.of(), args);
+        }
+
+        static Server start(Path log, List<String> jvmArgs, String... args) throws Exception {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    "dev.apiary.cli.Main", "serve"));
+                    "--enable-native-access=ALL-UNNAMED"));
+            cmd.addAll(jvmArgs);
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.apiary.cli.Main", "serve"));
             cmd.addAll(List.of(args));
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -239,7 +244,7 @@ class ServeIT {
         }
     }
 
-    private static String opts(Login l, int lun) {
+    static String opts(Login l, int lun) {
         return "driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=" + l.portal() + ",file.target="
                 + l.target() + ",file.lun=" + lun + ",file.user=" + l.user() + ",file.password=" + l.password()
                 + ",file.initiator-name=" + l.initiator();
@@ -277,7 +282,7 @@ class ServeIT {
         }
     }
 
-    private byte[] readLun(Login l, int lun, int length) throws Exception {
+    byte[] readLun(Login l, int lun, int length) throws Exception {
         Path out = dir.resolve("lun" + lun + ".raw");
         String[] hostPort = l.portal().split(":");
         String opts = "driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=" + l.portal() + ",file.target="
@@ -329,7 +334,7 @@ class ServeIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String get(String url) throws Exception {
+    static String get(String url) throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
                 HttpResponse.BodyHandlers.ofString());
