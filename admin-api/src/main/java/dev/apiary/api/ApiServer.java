@@ -41,19 +41,37 @@ public final class ApiServer {
 
     /** Listens on {@code host:port}; the future completes with the bound port. */
     public Future<Integer> listen(String host, int port) {
+        HttpServerOptions options = new HttpServerOptions().setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                .setKeyPath(certificate.keyFile().toString()).setCertPath(certificate.certFile().toString()));
+        return vertx.createHttpServer(options).requestHandler(router()).listen(port, host).map(s -> {
+            server = s;
+            return s.actualPort();
+        });
+    }
+
+    /** Every route; {@code OpenApiTest} checks them against the OpenAPI document. */
+    Router router() {
         Router router = Router.router(vertx);
         // The body handler first: it must see the request before any handler goes asynchronous.
         router.route("/api/v1/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
         router.route("/api/v1/*").handler(this::authenticate);
+        router.get("/api/v1/openapi.yaml").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "application/yaml").end(OPENAPI));
         workers.mount(router, this);
         router.route("/api/*").last().handler(ctx -> fail(ctx, new ApiError(404, "not_found",
                 "no such API path: " + ctx.request().method() + " " + ctx.request().path(), null)));
-        HttpServerOptions options = new HttpServerOptions().setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
-                .setKeyPath(certificate.keyFile().toString()).setCertPath(certificate.certFile().toString()));
-        return vertx.createHttpServer(options).requestHandler(router).listen(port, host).map(s -> {
-            server = s;
-            return s.actualPort();
-        });
+        return router;
+    }
+
+    /** The API's OpenAPI 3 description, a resource beside the code it describes. */
+    static final String OPENAPI = resource("/openapi.yaml");
+
+    private static String resource(String name) {
+        try (var in = ApiServer.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException | NullPointerException e) {
+            throw new IllegalStateException("missing resource " + name, e);
+        }
     }
 
     public Future<Void> close() {

@@ -144,6 +144,8 @@ class ServeIT {
             assertThat(bad.statusCode()).isEqualTo(400);
             assertThat(bad.body()).contains("\"field\":\"limit\"");
             assertThat(call(https, api + "/workers/nobody", token).statusCode()).isEqualTo(404);
+            assertThat(call(https, api + "/openapi.yaml", token).body()).startsWith("openapi: 3.");
+            assertThat(call(https, api + "/nothing-here", token).statusCode()).isEqualTo(404);
             assertThat(call(https, api + "/workers/worker1/credentials", token).body()).contains(l.password());
             HttpResponse<String> approve = post(https, api + "/workers/worker1/approve", token);
             assertThat(approve.statusCode()).isEqualTo(409);
