@@ -151,6 +151,26 @@ class ServeIT {
             assertThat(approve.statusCode()).isEqualTo(409);
             assertThat(approve.body()).contains("READY, not PENDING");
             assertThat(Files.readString(s.log())).doesNotContain(token).doesNotContain(l.password());
+
+            // The CLI over the same API.
+            String base = field(ready, "api");
+            Tools.Result ls = StoreIT.apiary("workers", "ls", "--api", base, "--data", data.toString(), "--token", token);
+            assertThat(ls.exit()).as(ls.all()).isZero();
+            assertThat(ls.out()).containsPattern("worker1\\s+52:54:00:aa:00:01\\s+READY\\s+golden@v1")
+                    .contains("worker2").doesNotContain(l.password());
+            Tools.Result json = StoreIT.apiary("workers", "show", "worker1", "--json", "--api", base, "--data",
+                    data.toString(), "--token", token);
+            assertThat(json.out()).contains("\"targetIqn\" : \"" + l.target() + "\"");
+            Tools.Result refused = StoreIT.apiary("workers", "approve", "worker1", "--api", base, "--data",
+                    data.toString(), "--token", token);
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).contains("apiary workers: worker1 is READY, not PENDING");
+            Tools.Result noToken = StoreIT.apiary("workers", "ls", "--api", base, "--data", data.toString());
+            assertThat(noToken.exit()).isEqualTo(1);
+            assertThat(noToken.err()).contains("no token");
+            Tools.Result wrongCert = StoreIT.apiary("workers", "ls", "--api", base, "--data", dir.resolve("elsewhere")
+                    .toString(), "--token", token);
+            assertThat(wrongCert.err()).contains("no certificate to trust");
         }
         // A restart: the same worker, the same secrets (sealed with the data directory's key).
         try (Server s = Server.start(dir.resolve("serve2.log"), "--data", data.toString(), "--config", config.toString())) {

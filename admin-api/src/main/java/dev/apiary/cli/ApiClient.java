@@ -1,0 +1,108 @@
+package dev.apiary.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import picocli.CommandLine.Option;
+
+/**
+ * How the CLI reaches the API: HTTPS to {@code --api}, trusting the server's own certificate from
+ * the data directory (or {@code --cacert}), with the token from {@code --token} or
+ * {@code APIARY_TOKEN}. A picocli mixin, so every API command takes the same options.
+ */
+public final class ApiClient {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--api", paramLabel = "URL", defaultValue = "https://127.0.0.1:8443",
+            description = "The API (default ${DEFAULT-VALUE}).")
+    String api;
+
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "apiary-data",
+            description = "Data directory whose tls/api-cert.pem to trust (default ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Option(names = "--cacert", paramLabel = "FILE", description = "Trust this certificate instead.")
+    Path cacert;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "API token (default: $APIARY_TOKEN).")
+    String token;
+
+    /** An API failure, with the server's message. */
+    static final class Failure extends Exception {
+        final int status;
+
+        Failure(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+
+    JsonNode get(String path) throws Exception {
+        return send(HttpRequest.newBuilder(uri(path)).GET(), path);
+    }
+
+    JsonNode post(String path, JsonNode body) throws Exception {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : JSON.writeValueAsString(body))), path);
+    }
+
+    private URI uri(String path) {
+        return URI.create(api.replaceAll("/+$", "") + "/api/v1" + path);
+    }
+
+    private JsonNode send(HttpRequest.Builder b, String path) throws Exception {
+        String t = token != null ? token : System.getenv("APIARY_TOKEN");
+        if (t == null || t.isBlank()) {
+            throw new Failure(401, "no token: pass --token or set APIARY_TOKEN (./apiary token create NAME)");
+        }
+        HttpClient client = HttpClient.newBuilder().sslContext(trust()).connectTimeout(Duration.ofSeconds(10)).build();
+        HttpResponse<String> r;
+        try {
+            r = client.send(b.header("Authorization", "Bearer " + t).timeout(Duration.ofMinutes(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new Failure(0, "cannot reach " + api + ": " + e.getMessage());
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new Failure(r.statusCode(), "HTTP " + r.statusCode() + " from " + path);
+        }
+        if (r.statusCode() / 100 != 2) {
+            String field = body.path("field").isMissingNode() ? "" : " (" + body.path("field").asText() + ")";
+            throw new Failure(r.statusCode(), body.path("message").asText("HTTP " + r.statusCode()) + field);
+        }
+        return body;
+    }
+
+    /** Trusts exactly the server's certificate: it is self-signed, and nothing else should be trusted for it. */
+    private SSLContext trust() throws Exception {
+        Path pem = cacert != null ? cacert : data.resolve("tls").resolve("api-cert.pem");
+        if (!Files.isReadable(pem)) {
+            throw new Failure(0, "no certificate to trust at " + pem + ": pass --data DIR or --cacert FILE");
+        }
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        try (InputStream in = Files.newInputStream(pem)) {
+            ks.setCertificateEntry("apiary", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(ks);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+}

@@ -1,0 +1,211 @@
+package dev.apiary.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code apiary workers ...}: the fleet through the API, as tables or {@code --json}. */
+@Command(name = "workers", mixinStandardHelpOptions = true, description = "List and operate on workers (through the API).",
+        subcommands = {WorkersCommand.Ls.class, WorkersCommand.Show.class, WorkersCommand.Approve.class,
+            WorkersCommand.Replace.class, WorkersCommand.Reimage.class, WorkersCommand.Confirm.class,
+            WorkersCommand.Rollback.class, WorkersCommand.Credentials.class})
+public final class WorkersCommand implements Runnable {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** What every workers subcommand shares: the API connection, --json, and error reporting. */
+    abstract static class Base implements Callable<Integer> {
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        ApiClient api;
+
+        @Option(names = "--json", description = "Print the API's JSON instead of a table.")
+        boolean json;
+
+        abstract JsonNode call(ApiClient api) throws Exception;
+
+        void table(PrintWriter out, JsonNode result) {
+            WorkersCommand.table(out, java.util.List.of(result));
+        }
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try {
+                JsonNode r = call(api);
+                if (json) {
+                    out.println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                } else {
+                    table(out, r);
+                }
+                return 0;
+            } catch (ApiClient.Failure e) {
+                spec.commandLine().getErr().println("apiary workers: " + e.getMessage());
+                return 1;
+            } catch (Exception e) {
+                spec.commandLine().getErr().println("apiary workers: " + e);
+                return 1;
+            }
+        }
+    }
+
+    static void table(PrintWriter out, Iterable<JsonNode> workers) {
+        out.printf("%-16s %-17s %-9s %-20s %s%n", "NAME", "MAC", "STATE", "IMAGE", "LAST SEEN");
+        for (JsonNode w : workers) {
+            out.printf("%-16s %-17s %-9s %-20s %s%n", w.path("name").asText(), w.path("mac").asText("-"),
+                    w.path("state").asText(), w.path("image").asText("-"), w.path("lastSeen").asText("-"));
+        }
+    }
+
+    static String path(String name) {
+        return "/workers/" + URLEncoder.encode(name, StandardCharsets.UTF_8);
+    }
+
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "Every worker (all pages).")
+    static final class Ls extends Base {
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            var all = ApiClient.JSON.createArrayNode();
+            String after = null;
+            for (int pages = 0; pages < 10_000; pages++) {
+                JsonNode page = api.get("/workers?limit=500" + (after == null ? ""
+                        : "&after=" + URLEncoder.encode(after, StandardCharsets.UTF_8)));
+                page.path("items").forEach(all::add);
+                after = page.path("next").isTextual() ? page.path("next").asText() : null;
+                if (after == null) {
+                    break;
+                }
+            }
+            return all;
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode result) {
+            WorkersCommand.table(out, result);
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "One worker with its LUNs.")
+    static final class Show extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.get(path(name));
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode w) {
+            super.table(out, w);
+            out.println();
+            out.printf("initiator %s%ntarget    %s%n", w.path("initiatorIqn").asText(), w.path("targetIqn").asText());
+            for (JsonNode l : w.path("luns")) {
+                out.printf("LUN %-3s %-8s %s%n", l.path("lun").asText(), l.path("role").asText(), l.path("volume").asText());
+            }
+        }
+    }
+
+    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a pending worker.")
+    static final class Approve extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.post(path(name) + "/approve", null);
+        }
+    }
+
+    @Command(name = "replace", mixinStandardHelpOptions = true,
+            description = "Move a (dead) worker to a new machine; the old one is fenced.")
+    static final class Replace extends Base {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "NEW-MAC")
+        String mac;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            ObjectNode body = ApiClient.JSON.createObjectNode().put("mac", mac);
+            return api.post(path(name) + "/replace", body);
+        }
+    }
+
+    @Command(name = "reimage", mixinStandardHelpOptions = true,
+            description = "A new root from an image; the data LUN stays; the old root is kept until confirm.")
+    static final class Reimage extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--image", paramLabel = "VOLUME@SNAPSHOT", description = "Default: the fleet's image.")
+        String image;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            ObjectNode body = ApiClient.JSON.createObjectNode();
+            if (image != null) {
+                body.put("image", image);
+            }
+            return api.post(path(name) + "/reimage", body);
+        }
+    }
+
+    @Command(name = "confirm", mixinStandardHelpOptions = true, description = "Keep a reimage; delete the old root.")
+    static final class Confirm extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.post(path(name) + "/reimage/confirm", null);
+        }
+    }
+
+    @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Undo a reimage: back to the old root.")
+    static final class Rollback extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.post(path(name) + "/reimage/rollback", null);
+        }
+    }
+
+    @Command(name = "credentials", mixinStandardHelpOptions = true,
+            description = "Show a worker's CHAP secrets (audited).")
+    static final class Credentials extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.get(path(name) + "/credentials");
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode c) {
+            out.printf("initiator %s%ntarget    %s%nchap      %s %s%nmutual    %s %s%n",
+                    c.path("initiatorIqn").asText(), c.path("targetIqn").asText(),
+                    c.path("chap").path("user").asText(), c.path("chap").path("secret").asText(),
+                    c.path("mutual").path("user").asText(), c.path("mutual").path("secret").asText());
+        }
+    }
+}
