@@ -30,13 +30,17 @@ public final class ApiServer {
     private final TokenFile tokens;
     private final SelfSignedCertificate certificate;
     private final WorkerRoutes workers;
+    private final java.util.function.Supplier<String> metrics;
     private HttpServer server;
 
-    public ApiServer(Vertx vertx, TokenFile tokens, SelfSignedCertificate certificate, WorkerRoutes workers) {
+    /** @param metrics the Prometheus text for {@code /metrics} */
+    public ApiServer(Vertx vertx, TokenFile tokens, SelfSignedCertificate certificate, WorkerRoutes workers,
+            java.util.function.Supplier<String> metrics) {
         this.vertx = vertx;
         this.tokens = tokens;
         this.certificate = certificate;
         this.workers = workers;
+        this.metrics = metrics;
     }
 
     /** Listens on {@code host:port}; the future completes with the bound port. */
@@ -55,6 +59,16 @@ public final class ApiServer {
         // The body handler first: it must see the request before any handler goes asynchronous.
         router.route("/api/v1/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
         router.route("/api/v1/*").handler(this::authenticate);
+        // Prometheus scrapes with a bearer token too (scrape_config: authorization: credentials).
+        router.get("/metrics").handler(this::authenticate).handler(ctx -> vertx.executeBlocking(metrics::get, false)
+                .onComplete(r -> {
+                    if (r.failed()) {
+                        fail(ctx, r.cause());
+                    } else {
+                        ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                                .end(r.result());
+                    }
+                }));
         router.get("/api/v1/openapi.yaml").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/yaml").end(OPENAPI));
         workers.mount(router, this);

@@ -6,6 +6,7 @@ import dev.apiary.iscsi.portal.TargetServer;
 import dev.apiary.iscsi.scsi.LogicalUnit;
 import dev.apiary.iscsi.scsi.LunIdentity;
 import dev.apiary.iscsi.scsi.LunMap;
+import dev.apiary.lun.CountingVolume;
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.VolumeStore;
 import java.io.IOException;
@@ -85,7 +86,7 @@ public final class ExportPublisher {
 
     private LogicalUnit open(String volume) {
         try {
-            return new LogicalUnit(store.open(volume), LunIdentity.fromSerial(volume), 512);
+            return new LogicalUnit(new CountingVolume(store.open(volume)), LunIdentity.fromSerial(volume), 512);
         } catch (IOException e) {
             throw new UncheckedIOException("opening " + volume + " for export", e);
         }
@@ -97,6 +98,13 @@ public final class ExportPublisher {
         } catch (IOException e) {
             log.warn("[fleet] closing {}: {}", name, e.toString());
         }
+    }
+
+    /** The exported volumes by name, with their I/O counters (for /metrics). */
+    public synchronized Map<String, CountingVolume> volumes() {
+        Map<String, CountingVolume> m = new java.util.TreeMap<>();
+        units.forEach((name, u) -> m.put(name, (CountingVolume) u.volume()));
+        return m;
     }
 
     /** Closes every exported volume (server stop). */

@@ -74,8 +74,9 @@ public final class ApiaryServer implements AutoCloseable {
             }
             List<java.net.InetAddress> addresses = new ArrayList<>(List.of(settings.api().getAddress()));
             certificate = SelfSignedCertificate.loadOrCreate(dataDir.resolve("tls"), settings.apiNames(), addresses);
+            FleetMetrics metrics = new FleetMetrics(fleet, target, exports, java.util.Optional.ofNullable(pxe));
             ApiServer api = new ApiServer(vertx, new TokenFile(dataDir.resolve("api-tokens")), certificate,
-                    new WorkerRoutes(fleet));
+                    new WorkerRoutes(fleet), metrics::scrape);
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);

@@ -152,6 +152,17 @@ class ServeIT {
             assertThat(approve.body()).contains("READY, not PENDING");
             assertThat(Files.readString(s.log())).doesNotContain(token).doesNotContain(l.password());
 
+            // Prometheus metrics, behind the same token.
+            String metricsUrl = field(ready, "api") + "/metrics";
+            assertThat(call(https, metricsUrl, null).statusCode()).isEqualTo(401);
+            String metrics = call(https, metricsUrl, token).body();
+            assertThat(metrics).contains("apiary_workers{state=\"ready\"} 2.0", "apiary_iscsi_sessions",
+                    "apiary_dhcp_datagrams_total{outcome=\"received\"} 0.0", "apiary_tftp_transfers 0.0");
+            Matcher rb = Pattern.compile("apiary_lun_read_bytes_total\\{volume=\"fleet.worker1.root\"} ([0-9.E]+)")
+                    .matcher(metrics);
+            assertThat(rb.find()).as(metrics).isTrue();
+            assertThat(Double.parseDouble(rb.group(1))).as("qemu-img read the root").isGreaterThanOrEqualTo(golden.length);
+
             // The CLI over the same API.
             String base = field(ready, "api");
             Tools.Result ls = StoreIT.apiary("workers", "ls", "--api", base, "--data", data.toString(), "--token", token);

@@ -120,6 +120,20 @@ public final class PxeServer implements AutoCloseable {
         return new BootFiles(config.uefiFile(), config.biosFile(), httpBase());
     }
 
+    /** DHCP datagrams received, rejected as malformed, and answered (zeros with DHCP off). */
+    public long[] dhcpCounters() {
+        return switch (dhcp) {
+            case ProxyDhcpService p -> p.counters();
+            case FullDhcpService f -> f.counters();
+            case null, default -> new long[3];
+        };
+    }
+
+    /** TFTP transfers running now, and requests waiting for a slot (boot-storm admission). */
+    public int[] tftpTransfers() {
+        return new int[] {tftp.activeTransfers(), tftp.waitingRequests()};
+    }
+
     public InetSocketAddress tftpAddress() {
         return tftp.localAddress();
     }

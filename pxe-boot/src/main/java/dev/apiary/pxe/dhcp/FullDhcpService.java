@@ -114,6 +114,19 @@ public final class FullDhcpService implements AutoCloseable {
         return endpoint.port();
     }
 
+    /** Datagrams received / rejected by the codec / replies sent, over both sockets. */
+    public long[] counters() {
+        long[] c = new long[3];
+        for (DhcpEndpoint e : new DhcpEndpoint[] {endpoint, pinned}) {
+            if (e != null) {
+                c[0] += e.received.get();
+                c[1] += e.malformed.get();
+                c[2] += e.answered.get();
+            }
+        }
+        return c;
+    }
+
     /** The current leases, for tests and status pages. */
     public synchronized List<String> leases() {
         return leases.all().stream().map(l -> l.mac() + " " + l.ip().getHostAddress() + " " + l.expires()).toList();

@@ -1,0 +1,91 @@
+package dev.apiary.lun;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A volume that counts what passes through it (operations and bytes, read and written), for the
+ * per-LUN metrics. Everything else goes straight to the volume it wraps.
+ */
+public final class CountingVolume implements Volume {
+    private final Volume volume;
+    private final LongAdder reads = new LongAdder(), readBytes = new LongAdder();
+    private final LongAdder writes = new LongAdder(), writtenBytes = new LongAdder();
+
+    public CountingVolume(Volume volume) {
+        this.volume = volume;
+    }
+
+    public long reads() {
+        return reads.sum();
+    }
+
+    public long readBytes() {
+        return readBytes.sum();
+    }
+
+    public long writes() {
+        return writes.sum();
+    }
+
+    public long writtenBytes() {
+        return writtenBytes.sum();
+    }
+
+    @Override
+    public String name() {
+        return volume.name();
+    }
+
+    @Override
+    public long size() {
+        return volume.size();
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        int n = dst.remaining();
+        volume.read(offset, dst);
+        reads.increment();
+        readBytes.add(n);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        int n = src.remaining();
+        volume.write(offset, src, fua);
+        writes.increment();
+        writtenBytes.add(n);
+    }
+
+    @Override
+    public void flush() throws IOException {
+        volume.flush();
+    }
+
+    @Override
+    public void unmap(long offset, long length) throws IOException {
+        volume.unmap(offset, length);
+    }
+
+    @Override
+    public boolean isDeallocated(long offset, long length) throws IOException {
+        return volume.isDeallocated(offset, length);
+    }
+
+    @Override
+    public boolean readOnly() {
+        return volume.readOnly();
+    }
+
+    @Override
+    public void resize(long newSize) throws IOException {
+        volume.resize(newSize);
+    }
+
+    @Override
+    public void close() throws IOException {
+        volume.close();
+    }
+}
