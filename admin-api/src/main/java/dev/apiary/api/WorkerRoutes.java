@@ -13,9 +13,12 @@ public final class WorkerRoutes {
     static final int MAX_LIMIT = 500;
 
     private final FleetService fleet;
+    private final java.net.InetSocketAddress wakeTo;
 
-    public WorkerRoutes(FleetService fleet) {
+    /** @param wakeTo where Wake-on-LAN packets go (the workers' broadcast address), or null */
+    public WorkerRoutes(FleetService fleet, java.net.InetSocketAddress wakeTo) {
         this.fleet = fleet;
+        this.wakeTo = wakeTo;
     }
 
     void mount(Router router, ApiServer api) {
@@ -33,6 +36,16 @@ public final class WorkerRoutes {
                 throw ApiError.badRequest("image", "image must be VOLUME@SNAPSHOT");
             }
             return view(fleet.reimage(worker(ctx).name(), image));
+        }));
+        router.post("/api/v1/workers/:name/retire").handler(ctx -> api.respond(ctx, 200,
+                () -> view(fleet.retire(worker(ctx).name()))));
+        router.post("/api/v1/workers/:name/wake").handler(ctx -> api.respond(ctx, 202, () -> {
+            if (wakeTo == null) {
+                throw ApiError.conflict("Wake-on-LAN is not configured: set fleet.wake-to to the workers' broadcast address");
+            }
+            String mac = fleet.wakeable(worker(ctx).name());
+            dev.apiary.pxe.WakeOnLan.wake(mac, wakeTo);
+            return Map.of("sent", mac, "to", wakeTo.getAddress().getHostAddress() + ":" + wakeTo.getPort());
         }));
         router.post("/api/v1/workers/:name/reimage/confirm").handler(ctx -> api.respond(ctx, 200,
                 () -> view(fleet.confirm(worker(ctx).name()))));

@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "workers", mixinStandardHelpOptions = true, description = "List and operate on workers (through the API).",
         subcommands = {WorkersCommand.Ls.class, WorkersCommand.Show.class, WorkersCommand.Approve.class,
             WorkersCommand.Replace.class, WorkersCommand.Reimage.class, WorkersCommand.Confirm.class,
-            WorkersCommand.Rollback.class, WorkersCommand.Credentials.class})
+            WorkersCommand.Rollback.class, WorkersCommand.Retire.class, WorkersCommand.Wake.class,
+            WorkersCommand.Credentials.class})
 public final class WorkersCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -186,6 +187,34 @@ public final class WorkersCommand implements Runnable {
         @Override
         JsonNode call(ApiClient api) throws Exception {
             return api.post(path(name) + "/reimage/rollback", null);
+        }
+    }
+
+    @Command(name = "retire", mixinStandardHelpOptions = true,
+            description = "Take a worker out of the fleet; its volumes are kept.")
+    static final class Retire extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.post(path(name) + "/retire", null);
+        }
+    }
+
+    @Command(name = "wake", mixinStandardHelpOptions = true, description = "Send Wake-on-LAN to a worker.")
+    static final class Wake extends Base {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.post(path(name) + "/wake", null);
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode r) {
+            out.println("sent a magic packet for " + r.path("sent").asText() + " to " + r.path("to").asText());
         }
     }
 

@@ -224,6 +224,38 @@ public final class FleetService {
         });
     }
 
+    /**
+     * Takes a worker out of the fleet: its export is withdrawn and its sessions dropped; its MAC is
+     * freed (the machine would enroll afresh); its volumes are kept, named in the inventory, until
+     * an operator deletes them.
+     */
+    public Worker retire(String name) {
+        return exclusive(name, () -> {
+            Worker w = worker(name);
+            if (w.state() != Worker.State.READY && w.state() != Worker.State.PENDING) {
+                throw new Conflict(name + " is " + w.state() + "; only READY or PENDING workers retire");
+            }
+            inventory.transaction(c -> {
+                WorkerTable.retire(c, w.id());
+                WorkerTable.event(c, clock.instant(), "retire", name, "retired; MAC " + w.mac() + " freed; volumes kept");
+                return null;
+            });
+            exports.publish(this);
+            exports.fence(w.targetIqn());
+            return worker(name);
+        });
+    }
+
+    /** The MAC to wake for a worker (Wake-on-LAN is sent by the caller, which knows the network). */
+    public String wakeable(String name) {
+        Worker w = worker(name);
+        if (w.mac() == null || w.state() == Worker.State.RETIRED) {
+            throw new Conflict(name + " is " + w.state() + " and has no machine to wake");
+        }
+        audit(w, "wake", "Wake-on-LAN sent to " + w.mac());
+        return w.mac();
+    }
+
     /** Keeps the new root: the previous one is deleted. */
     public Worker confirm(String name) throws IOException {
         return exclusiveIo(name, () -> {

@@ -76,7 +76,7 @@ public final class ApiaryServer implements AutoCloseable {
             certificate = SelfSignedCertificate.loadOrCreate(dataDir.resolve("tls"), settings.apiNames(), addresses);
             FleetMetrics metrics = new FleetMetrics(fleet, target, exports, java.util.Optional.ofNullable(pxe));
             ApiServer api = new ApiServer(vertx, new TokenFile(dataDir.resolve("api-tokens")), certificate,
-                    new WorkerRoutes(fleet), metrics::scrape);
+                    new WorkerRoutes(fleet, settings.wakeTo()), metrics::scrape);
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);

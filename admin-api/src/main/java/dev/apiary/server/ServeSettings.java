@@ -26,6 +26,7 @@ import java.util.Set;
  *   iqn-prefix: iqn.2026-11.dev.apiary
  *   image: golden@v1              # snapshot in the data directory's store that roots are cloned from
  *   data-size: 8G
+ *   wake-to: 192.168.1.255        # Wake-on-LAN broadcast address[:port 9]; none = no wake
  * pxe: ...                        # as for apiary pxe serve, without machines:/scripts:; absent = no network boot
  * api:
  *   listen: 127.0.0.1:8443        # HTTPS (default)
@@ -33,7 +34,7 @@ import java.util.Set;
  * </pre>
  */
 public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal> portals, FleetPolicy fleet,
-        Optional<PxeServer.Config> pxe, InetSocketAddress api, List<String> apiNames) {
+        Optional<PxeServer.Config> pxe, InetSocketAddress api, List<String> apiNames, InetSocketAddress wakeTo) {
     public static final Set<String> SECTIONS = Set.of("target", "fleet", "pxe", "api");
 
     public static ServeSettings from(ConfigFile file) {
@@ -59,7 +60,7 @@ public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal>
         }
 
         Section f = file.section("fleet");
-        f.onlyKeys(Set.of("enrollment", "name-pattern", "iqn-prefix", "image", "data-size"));
+        f.onlyKeys(Set.of("enrollment", "name-pattern", "iqn-prefix", "image", "data-size", "wake-to"));
         FleetPolicy d = FleetPolicy.defaults();
         FleetPolicy.Enrollment enrollment;
         boolean off = f.node().path("enrollment").isBoolean() && !f.node().path("enrollment").booleanValue();
@@ -88,11 +89,14 @@ public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal>
         } catch (IllegalArgumentException e) {
             throw new ConfigException(f.key("data-size") + ": " + e.getMessage());
         }
+        String wake = f.string("wake-to", null);
+        InetSocketAddress wakeTo = wake == null ? null
+                : address(f, "wake-to", wake.contains(":") ? wake : wake + ":9");
         Section a = file.section("api");
         a.onlyKeys(Set.of("listen", "names"));
         InetSocketAddress api = address(a, "listen", a.string("listen", "127.0.0.1:8443"), 0);
         return new ServeSettings(listen, portals, new FleetPolicy(enrollment, pattern, iqn, image, dataSize), pxe,
-                api, a.stringList("names"));
+                api, a.stringList("names"), wakeTo);
     }
 
     private static InetSocketAddress address(Section s, String key, String text) {

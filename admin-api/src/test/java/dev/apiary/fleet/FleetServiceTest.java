@@ -260,4 +260,20 @@ class FleetServiceTest {
         assertThat(store.info("fleet.worker1.root-x")).isEmpty();
         assertThat(target.exports().targets()).hasSize(1);
     }
+
+    @Test
+    void retireWithdrawsTheExportFreesTheMacAndKeepsTheVolumes() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        fleet.enroll(A);
+        Worker r = fleet.retire("worker1");
+        assertThat(r.state()).isEqualTo(Worker.State.RETIRED);
+        assertThat(r.mac()).isNull();
+        assertThat(target.exports().targets()).isEmpty();
+        assertThat(store.info("fleet.worker1.root")).isPresent();
+        fleet.reconcile();
+        assertThat(store.info("fleet.worker1.data")).as("still owned: reconcile keeps it").isPresent();
+        assertThatThrownBy(() -> fleet.retire("worker1")).isInstanceOf(FleetService.Conflict.class);
+        assertThatThrownBy(() -> fleet.wakeable("worker1")).isInstanceOf(FleetService.Conflict.class);
+        assertThat(fleet.enroll(A).name()).as("the machine, plugged in again, is a new worker").isEqualTo("worker2");
+    }
 }

@@ -215,10 +215,10 @@ class ServeIT {
         Path config = dir.resolve("apiary.yaml");
         Files.writeString(config, """
                 target: {listen: "127.0.0.1:%d"}
-                fleet: {image: golden@v1, data-size: 16M}
+                fleet: {image: golden@v1, data-size: 16M, wake-to: "127.0.0.1:%d"}
                 pxe: {dhcp: off, address: 127.0.0.1, http-port: 0, tftp-port: 0}
                 api: {listen: "127.0.0.1:0"}
-                """.formatted(iscsiPort));
+                """.formatted(iscsiPort, wakePort()));
         try (Server s = Server.start(dir.resolve("serve.log"), "--data", data.toString(), "--config", config.toString())) {
             String ready = s.awaitReady();
             String boot = field(ready, "boot"), api = field(ready, "api") + "/api/v1";
@@ -274,7 +274,35 @@ class ServeIT {
             HttpResponse<String> gone = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create(boot + "/boot/52:54:00:bb:00:01")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(gone.statusCode()).as("the old MAC gets no script").isEqualTo(404);
+
+            // Wake the new machine (to a listener on loopback standing in for the LAN's broadcast address).
+            String token = StoreIT.apiary("token", "create", "--data", data.toString(), "ops2").out().trim();
+            Tools.Result wake = StoreIT.apiary("workers", "wake", "worker1", "--api", field(ready, "api"), "--data",
+                    data.toString(), "--token", token);
+            assertThat(wake.out()).as(wake.all()).contains("sent a magic packet for 52:54:00:bb:00:02");
+            java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[200], 200);
+            wakeListener.receive(p);
+            assertThat(p.getLength()).isEqualTo(102);
+            assertThat(java.util.Arrays.copyOfRange(p.getData(), 6, 12))
+                    .containsExactly(0x52, 0x54, 0x00, 0xbb, 0x00, 0x02);
+
+            Tools.Result retire = StoreIT.apiary("workers", "retire", "worker1", "--api", field(ready, "api"), "--data",
+                    data.toString(), "--token", token);
+            assertThat(retire.out()).as(retire.all()).containsPattern("worker1\\s+-?\\s*RETIRED|worker1\\s+null\\s+RETIRED");
+            Tools.Result afterRetire = Tools.run(Duration.ofSeconds(30), "iscsi-inq", "-i", fresh.initiator(),
+                    fresh.url(0));
+            assertThat(afterRetire.exit()).as("a retired worker's target is gone").isNotZero();
+        } finally {
+            wakeListener.close();
         }
+    }
+
+    java.net.DatagramSocket wakeListener;
+
+    int wakePort() throws Exception {
+        wakeListener = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress());
+        wakeListener.setSoTimeout(10_000);
+        return wakeListener.getLocalPort();
     }
 
     static String opts(Login l, int lun) {

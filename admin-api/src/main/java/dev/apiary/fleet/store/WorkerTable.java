@@ -95,6 +95,10 @@ public final class WorkerTable {
                 mutualSecret, id);
     }
 
+    public static void retire(Connection c, long id) throws SQLException {
+        update(c, "UPDATE workers SET state = 'RETIRED', mac = NULL WHERE id = ?", id);
+    }
+
     public static void setImage(Connection c, long id, String image) throws SQLException {
         update(c, "UPDATE workers SET image = ? WHERE id = ?", image, id);
     }
