@@ -72,6 +72,7 @@ public final class ApiServer {
         router.get("/api/v1/openapi.yaml").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/yaml").end(OPENAPI));
         workers.mount(router, this);
+        new EventRoutes(workers.fleet()).mount(router, this, vertx);
         router.route("/api/*").last().handler(ctx -> fail(ctx, new ApiError(404, "not_found",
                 "no such API path: " + ctx.request().method() + " " + ctx.request().path(), null)));
         return router;

@@ -21,6 +21,10 @@ public final class WorkerRoutes {
         this.wakeTo = wakeTo;
     }
 
+    FleetService fleet() {
+        return fleet;
+    }
+
     void mount(Router router, ApiServer api) {
         router.get("/api/v1/workers").handler(ctx -> api.respond(ctx, 200, () -> list(ctx)));
         router.get("/api/v1/workers/:name").handler(ctx -> api.respond(ctx, 200, () -> view(worker(ctx))));

@@ -77,6 +77,11 @@ public final class FleetService {
         return inventory.transaction(c -> WorkerTable.byName(c, name)).orElseThrow(() -> new NotFound("no worker " + name));
     }
 
+    /** The audit trail after event {@code after}, oldest first. */
+    public List<WorkerTable.Event> events(long after, int limit) {
+        return inventory.transaction(c -> WorkerTable.events(c, after, limit));
+    }
+
     /** A MAC whose worker moved to another machine: refused for good. */
     public boolean revoked(String mac) {
         return inventory.transaction(c -> WorkerTable.revoked(c, mac));

@@ -147,6 +147,7 @@ class ServeIT {
             assertThat(call(https, api + "/openapi.yaml", token).body()).startsWith("openapi: 3.");
             assertThat(call(https, api + "/nothing-here", token).statusCode()).isEqualTo(404);
             assertThat(call(https, api + "/workers/worker1/credentials", token).body()).contains(l.password());
+            assertThat(call(https, api + "/events?after=-1", token).statusCode()).isEqualTo(400);
             HttpResponse<String> approve = post(https, api + "/workers/worker1/approve", token);
             assertThat(approve.statusCode()).isEqualTo(409);
             assertThat(approve.body()).contains("READY, not PENDING");
@@ -162,6 +163,40 @@ class ServeIT {
                     .matcher(metrics);
             assertThat(rb.find()).as(metrics).isTrue();
             assertThat(Double.parseDouble(rb.group(1))).as("qemu-img read the root").isGreaterThanOrEqualTo(golden.length);
+
+            // The audit trail, as pages and as a live server-sent event stream.
+            String events = call(https, api + "/events?limit=500", token).body();
+            assertThat(events).contains("\"kind\":\"enrolled\"", "\"worker\":\"worker1\"", "credentials-read")
+                    .doesNotContain(l.password());
+            Matcher ids = Pattern.compile("\"id\":(\\d+)").matcher(events);
+            long lastId = 0;
+            while (ids.find()) {
+                lastId = Long.parseLong(ids.group(1));
+            }
+            final long resumeFrom = lastId;
+            HttpResponse<java.util.stream.Stream<String>> sse = https.send(HttpRequest.newBuilder(URI.create(api + "/events"))
+                    .header("Authorization", "Bearer " + token).header("Accept", "text/event-stream")
+                    .header("Last-Event-ID", String.valueOf(resumeFrom)).build(), HttpResponse.BodyHandlers.ofLines());
+            assertThat(sse.statusCode()).isEqualTo(200);
+            assertThat(sse.headers().firstValue("Content-Type")).contains("text/event-stream");
+            get(boot + "/boot/52:54:00:aa:00:03"); // a third machine enrolls while we listen
+            java.util.concurrent.CompletableFuture<List<String>> seen = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                List<String> got = new ArrayList<>();
+                java.util.Iterator<String> it = sse.body().iterator();
+                while (it.hasNext()) {
+                    String line = it.next();
+                    got.add(line);
+                    if (line.startsWith("data:") && line.contains("worker3") && line.contains("\"kind\":\"enrolled\"")) {
+                        break;
+                    }
+                }
+                return got;
+            });
+            List<String> lines = seen.get(30, TimeUnit.SECONDS);
+            sse.body().close();
+            assertThat(lines).as("resumed after %d", resumeFrom).anyMatch(x -> x.equals("event: enroll"))
+                    .anyMatch(x -> x.equals("event: enrolled"))
+                    .noneMatch(x -> x.equals("id: " + resumeFrom));
 
             // The CLI over the same API.
             String base = field(ready, "api");

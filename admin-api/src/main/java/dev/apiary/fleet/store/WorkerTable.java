@@ -139,6 +139,26 @@ public final class WorkerTable {
                 worker, detail);
     }
 
+    /** One line of the audit trail. */
+    public record Event(long id, Instant at, String kind, String worker, String detail) {}
+
+    /** Events with an id above {@code after}, oldest first, at most {@code limit}. */
+    public static List<Event> events(Connection c, long after, int limit) throws SQLException {
+        List<Event> out = new ArrayList<>();
+        try (PreparedStatement s = c.prepareStatement(
+                "SELECT id, at, kind, worker, detail FROM events WHERE id > ? ORDER BY id LIMIT ?")) {
+            s.setLong(1, after);
+            s.setInt(2, limit);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.add(new Event(r.getLong(1), r.getTimestamp(2).toInstant(), r.getString(3), r.getString(4),
+                            r.getString(5)));
+                }
+            }
+        }
+        return out;
+    }
+
     private static void update(Connection c, String sql, Object... args) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
