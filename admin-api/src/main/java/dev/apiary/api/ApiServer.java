@@ -31,11 +31,13 @@ public final class ApiServer {
     private final SelfSignedCertificate certificate;
     private final WorkerRoutes workers;
     private final java.util.function.Supplier<String> metrics;
+    private final ImageRoutes images;
     private HttpServer server;
 
     /** @param metrics the Prometheus text for {@code /metrics} */
     public ApiServer(Vertx vertx, TokenFile tokens, SelfSignedCertificate certificate, WorkerRoutes workers,
-            java.util.function.Supplier<String> metrics) {
+            ImageRoutes images, java.util.function.Supplier<String> metrics) {
+        this.images = images;
         this.vertx = vertx;
         this.tokens = tokens;
         this.certificate = certificate;
@@ -73,6 +75,7 @@ public final class ApiServer {
                 .putHeader("Content-Type", "application/yaml").end(OPENAPI));
         workers.mount(router, this);
         new EventRoutes(workers.fleet()).mount(router, this, vertx);
+        images.mount(router, this);
         router.route("/api/*").last().handler(ctx -> fail(ctx, new ApiError(404, "not_found",
                 "no such API path: " + ctx.request().method() + " " + ctx.request().path(), null)));
         return router;

@@ -88,7 +88,7 @@ public final class WorkerRoutes {
     }
 
     /** The JSON body (empty when there is none); anything that is not a JSON object is a 400. */
-    private static com.fasterxml.jackson.databind.JsonNode body(RoutingContext ctx) {
+    static com.fasterxml.jackson.databind.JsonNode body(RoutingContext ctx) {
         String text = ctx.body() == null ? null : ctx.body().asString();
         if (text == null || text.isBlank()) {
             return ApiServer.JSON.createObjectNode();

@@ -56,10 +56,10 @@ public final class WorkersCommand implements Runnable {
                 }
                 return 0;
             } catch (ApiClient.Failure e) {
-                spec.commandLine().getErr().println("apiary workers: " + e.getMessage());
+                spec.commandLine().getErr().println("apiary " + spec.parent().name() + ": " + e.getMessage());
                 return 1;
             } catch (Exception e) {
-                spec.commandLine().getErr().println("apiary workers: " + e);
+                spec.commandLine().getErr().println("apiary " + spec.parent().name() + ": " + e);
                 return 1;
             }
         }

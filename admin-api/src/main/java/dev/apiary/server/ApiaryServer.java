@@ -1,6 +1,7 @@
 package dev.apiary.server;
 
 import dev.apiary.api.ApiServer;
+import dev.apiary.api.ImageRoutes;
 import dev.apiary.api.TokenFile;
 import dev.apiary.api.WorkerRoutes;
 import dev.apiary.api.tls.SelfSignedCertificate;
@@ -9,6 +10,7 @@ import dev.apiary.chap.SecretBox;
 import dev.apiary.fleet.ExportPublisher;
 import dev.apiary.fleet.FleetBootDecision;
 import dev.apiary.fleet.FleetService;
+import dev.apiary.fleet.Jobs;
 import dev.apiary.fleet.store.Inventory;
 import dev.apiary.iscsi.portal.TargetServer;
 import dev.apiary.lun.file.FileStore;
@@ -75,8 +77,10 @@ public final class ApiaryServer implements AutoCloseable {
             List<java.net.InetAddress> addresses = new ArrayList<>(List.of(settings.api().getAddress()));
             certificate = SelfSignedCertificate.loadOrCreate(dataDir.resolve("tls"), settings.apiNames(), addresses);
             FleetMetrics metrics = new FleetMetrics(fleet, target, exports, java.util.Optional.ofNullable(pxe));
+            Jobs jobs = new Jobs(Clock.systemUTC());
+            started.add(jobs);
             ApiServer api = new ApiServer(vertx, new TokenFile(dataDir.resolve("api-tokens")), certificate,
-                    new WorkerRoutes(fleet, settings.wakeTo()), metrics::scrape);
+                    new WorkerRoutes(fleet, settings.wakeTo()), new ImageRoutes(store, jobs), metrics::scrape);
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);

@@ -340,6 +340,58 @@ class ServeIT {
         return wakeListener.getLocalPort();
     }
 
+    /** Story 4's first half through the CLI: import a new image, seal a version, reimage a worker onto it. */
+    @Test
+    void imagesAreImportedSealedAndRolledOntoAWorker() throws Exception {
+        Path data = dir.resolve("data");
+        Files.write(dir.resolve("golden.raw"), new byte[4 << 20]);
+        String store = data.resolve("store").toString();
+        assertThat(StoreIT.apiary("store", "--dir", store, "import", "golden", dir.resolve("golden.raw").toString())
+                .exit()).isZero();
+        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v1").exit()).isZero();
+        byte[] upgraded = new byte[6 << 20];
+        new Random(9).nextBytes(upgraded);
+        Files.write(dir.resolve("upgraded.raw"), upgraded);
+        Path config = dir.resolve("apiary.yaml");
+        Files.writeString(config, """
+                target: {listen: "127.0.0.1:%d"}
+                fleet: {image: golden@v1, data-size: 16M}
+                pxe: {dhcp: off, address: 127.0.0.1, http-port: 0, tftp-port: 0}
+                api: {listen: "127.0.0.1:0"}
+                """.formatted(Tools.freePort()));
+        try (Server s = Server.start(dir.resolve("serve.log"), "--data", data.toString(), "--config", config.toString())) {
+            String ready = s.awaitReady();
+            Login before = Login.of(get(field(ready, "boot") + "/boot/52:54:00:dd:00:01"));
+            String token = StoreIT.apiary("token", "create", "--data", data.toString(), "ops").out().trim();
+            String[] conn = {"--api", field(ready, "api"), "--data", data.toString(), "--token", token};
+            java.util.function.Function<String[], Tools.Result> cli = args -> {
+                List<String> all = new ArrayList<>(List.of(args));
+                all.addAll(List.of(conn));
+                return StoreIT.apiary(all.toArray(String[]::new));
+            };
+            Tools.Result imp = cli.apply(new String[] {"images", "import", "debian13", dir.resolve("upgraded.raw").toString()});
+            assertThat(imp.exit()).as(imp.all()).isZero();
+            assertThat(imp.out()).contains("imported debian13");
+            assertThat(imp.err()).contains("import debian13 100%");
+            assertThat(cli.apply(new String[] {"images", "seal", "debian13", "v1"}).out()).contains("debian13", "v1 (0 clones)");
+            Tools.Result dup = cli.apply(new String[] {"images", "seal", "debian13", "v1"});
+            assertThat(dup.exit()).isEqualTo(1);
+            assertThat(dup.err()).contains("apiary images: debian13@v1 exists");
+            Tools.Result bad = cli.apply(new String[] {"images", "import", "x", dir.resolve("missing.raw").toString()});
+            assertThat(bad.err()).contains("(source)");
+            Tools.Result ls = cli.apply(new String[] {"images", "ls"});
+            assertThat(ls.out()).containsPattern("golden\\s+4 MiB\\s+v1 \\(1 clones\\)")
+                    .containsPattern("debian13\\s+6 MiB\\s+v1 \\(0 clones\\)").doesNotContain("fleet.");
+
+            assertThat(cli.apply(new String[] {"workers", "reimage", "worker1", "--image", "debian13@v1"}).exit()).isZero();
+            assertThat(cli.apply(new String[] {"workers", "confirm", "worker1"}).exit()).isZero();
+            Login after = Login.of(get(field(ready, "boot") + "/boot/52:54:00:dd:00:01"));
+            assertThat(after.password()).as("a reimage keeps the worker's identity").isEqualTo(before.password());
+            assertThat(readLun(after, 0, upgraded.length)).as("the new root is the new image").isEqualTo(upgraded);
+            assertThat(cli.apply(new String[] {"workers", "show", "worker1"}).out()).contains("debian13@v1");
+        }
+    }
+
     static String opts(Login l, int lun) {
         return "driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=" + l.portal() + ",file.target="
                 + l.target() + ",file.lun=" + lun + ",file.user=" + l.user() + ",file.password=" + l.password()

@@ -1,0 +1,100 @@
+package dev.apiary.api;
+
+import dev.apiary.fleet.Jobs;
+import dev.apiary.lun.VolumeStore;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * {@code /api/v1/images} and {@code /api/v1/jobs}: golden images are the store's volumes that are
+ * not a worker's ({@code fleet.*}); their sealed snapshots are their versions, which workers'
+ * roots are cloned from. Importing a raw image file is a job whose progress can be watched.
+ */
+public final class ImageRoutes {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
+
+    private final VolumeStore store;
+    private final Jobs jobs;
+
+    public ImageRoutes(VolumeStore store, Jobs jobs) {
+        this.store = store;
+        this.jobs = jobs;
+    }
+
+    void mount(Router router, ApiServer api) {
+        router.get("/api/v1/images").handler(ctx -> api.respond(ctx, 200, () -> Map.of("items",
+                store.list().stream().filter(v -> !v.name().startsWith("fleet.")).map(ImageRoutes::view).toList())));
+        router.post("/api/v1/images").handler(ctx -> api.respond(ctx, 202, () -> {
+            var body = WorkerRoutes.body(ctx);
+            String name = name(body.path("name").asText(null), "name");
+            if (name.startsWith("fleet.")) {
+                throw ApiError.badRequest("name", "names starting with fleet. are the workers' volumes");
+            }
+            String source = body.path("source").asText(null);
+            if (source == null || !source.startsWith("/") || !Files.isRegularFile(Path.of(source))) {
+                throw ApiError.badRequest("source", "source must be the absolute path of a raw image file on the server");
+            }
+            if (store.info(name).isPresent()) {
+                throw ApiError.conflict("an image or volume named " + name + " exists");
+            }
+            return view(jobs.submit("import", name, progress -> store.importRaw(name, Path.of(source), progress)));
+        }));
+        router.post("/api/v1/images/:name/versions").handler(ctx -> api.respond(ctx, 201, () -> {
+            String image = name(ctx.pathParam("name"), "name");
+            String version = name(WorkerRoutes.body(ctx).path("version").asText(null), "version");
+            if (store.info(image).isEmpty() || image.startsWith("fleet.")) {
+                throw ApiError.notFound("no image " + image);
+            }
+            if (store.info(image).get().snapshots().stream().anyMatch(s -> s.name().equals(version))) {
+                throw ApiError.conflict(image + "@" + version + " exists");
+            }
+            store.snapshot(image, version);
+            return view(store.info(image).orElseThrow());
+        }));
+        router.get("/api/v1/jobs").handler(ctx -> api.respond(ctx, 200,
+                () -> Map.of("items", jobs.all().stream().map(ImageRoutes::view).toList())));
+        router.get("/api/v1/jobs/:id").handler(ctx -> api.respond(ctx, 200, () -> view(job(ctx))));
+    }
+
+    private Jobs.Job job(RoutingContext ctx) {
+        try {
+            return jobs.get(Long.parseLong(ctx.pathParam("id"))).orElseThrow(() -> ApiError.notFound("no such job"));
+        } catch (NumberFormatException e) {
+            throw ApiError.badRequest("id", "a job id is a whole number");
+        }
+    }
+
+    private static String name(String v, String field) {
+        if (v == null || !NAME.matcher(v).matches()) {
+            throw ApiError.badRequest(field, field + " must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . or -)");
+        }
+        return v;
+    }
+
+    static Map<String, Object> view(VolumeStore.VolumeInfo v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", v.name());
+        m.put("size", v.size());
+        m.put("versions", v.snapshots().stream().map(s -> Map.of("version", s.name(), "image", v.name() + "@" + s.name(),
+                "clones", s.clones().size())).toList());
+        return m;
+    }
+
+    static Map<String, Object> view(Jobs.Job j) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", j.id());
+        m.put("kind", j.kind());
+        m.put("subject", j.subject());
+        m.put("state", j.state().name());
+        m.put("done", j.done());
+        m.put("total", j.total());
+        m.put("started", j.started().toString());
+        m.put("error", j.error().orElse(null));
+        return m;
+    }
+}

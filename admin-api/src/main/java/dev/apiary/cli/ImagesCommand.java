@@ -1,0 +1,108 @@
+package dev.apiary.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code apiary images ...}: golden images and their versions, through the API. */
+@Command(name = "images", mixinStandardHelpOptions = true, description = "Golden images and their versions (through the API).",
+        subcommands = {ImagesCommand.Ls.class, ImagesCommand.Import.class, ImagesCommand.Seal.class})
+public final class ImagesCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static void table(PrintWriter out, JsonNode image) {
+        StringBuilder versions = new StringBuilder();
+        for (JsonNode v : image.path("versions")) {
+            versions.append(v.path("version").asText()).append(" (").append(v.path("clones").asInt())
+                    .append(" clones) ");
+        }
+        out.printf("%-24s %10d MiB  %s%n", image.path("name").asText(), image.path("size").asLong() >> 20,
+                versions.toString().trim());
+    }
+
+    @Command(name = "ls", mixinStandardHelpOptions = true, description = "Every image with its versions.")
+    static final class Ls extends WorkersCommand.Base {
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.get("/images").path("items");
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode images) {
+            out.printf("%-24s %14s  %s%n", "NAME", "SIZE", "VERSIONS");
+            images.forEach(i -> ImagesCommand.table(out, i));
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Import a raw image file (a path on the server) as a new image, with a progress bar.")
+    static final class Import extends WorkersCommand.Base {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "FILE", description = "The raw image, as the server sees it.")
+        Path file;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            ObjectNode body = ApiClient.JSON.createObjectNode().put("name", name)
+                    .put("source", file.toAbsolutePath().normalize().toString());
+            JsonNode job = api.post("/images", body);
+            ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), "import " + name);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.HOURS.toNanos(24);
+            while (System.nanoTime() < deadline) {
+                job = api.get("/jobs/" + job.path("id").asLong());
+                String state = job.path("state").asText();
+                if (job.path("total").asLong() > 0) {
+                    bar.update(job.path("done").asLong(), job.path("total").asLong());
+                }
+                if (state.equals("DONE")) {
+                    bar.done();
+                    return job;
+                }
+                if (state.equals("FAILED")) {
+                    throw new ApiClient.Failure(0, "import " + name + " failed: " + job.path("error").asText());
+                }
+                Thread.sleep(500);
+            }
+            throw new ApiClient.Failure(0, "import " + name + " did not finish in 24 h");
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode job) {
+            out.println("imported " + name);
+        }
+    }
+
+    @Command(name = "seal", mixinStandardHelpOptions = true,
+            description = "Seal the image as it is now as VERSION, which workers' roots can be cloned from.")
+    static final class Seal extends WorkersCommand.Base {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "VERSION")
+        String version;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.post("/images/" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "/versions",
+                    ApiClient.JSON.createObjectNode().put("version", version));
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode image) {
+            ImagesCommand.table(out, image);
+        }
+    }
+}
