@@ -20,10 +20,12 @@ public final class ImageRoutes {
 
     private final VolumeStore store;
     private final Jobs jobs;
+    private final dev.apiary.fleet.FleetService fleet;
 
-    public ImageRoutes(VolumeStore store, Jobs jobs) {
+    public ImageRoutes(VolumeStore store, Jobs jobs, dev.apiary.fleet.FleetService fleet) {
         this.store = store;
         this.jobs = jobs;
+        this.fleet = fleet;
     }
 
     void mount(Router router, ApiServer api) {
@@ -56,9 +58,32 @@ public final class ImageRoutes {
             store.snapshot(image, version);
             return view(store.info(image).orElseThrow());
         }));
+        router.get("/api/v1/fleet").handler(ctx -> api.respond(ctx, 200, this::fleetView));
+        router.put("/api/v1/fleet/image").handler(ctx -> api.respond(ctx, 200, () -> {
+            String image = WorkerRoutes.body(ctx).path("image").asText(null);
+            if (image == null || !image.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")) {
+                throw ApiError.badRequest("image", "image must be VOLUME@SNAPSHOT");
+            }
+            try {
+                fleet.setImage(image);
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest("image", e.getMessage());
+            }
+            return fleetView();
+        }));
         router.get("/api/v1/jobs").handler(ctx -> api.respond(ctx, 200,
                 () -> Map.of("items", jobs.all().stream().map(ImageRoutes::view).toList())));
         router.get("/api/v1/jobs/:id").handler(ctx -> api.respond(ctx, 200, () -> view(job(ctx))));
+    }
+
+    private Map<String, Object> fleetView() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("enrollment", fleet.policy().enrollment().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("image", fleet.image());
+        m.put("namePattern", fleet.policy().namePattern());
+        m.put("iqnPrefix", fleet.policy().iqnPrefix());
+        m.put("dataSize", fleet.policy().dataSize());
+        return m;
     }
 
     private Jobs.Job job(RoutingContext ctx) {

@@ -58,6 +58,11 @@ public final class ApiClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : JSON.writeValueAsString(body))), path);
     }
 
+    JsonNode put(String path, JsonNode body) throws Exception {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))), path);
+    }
+
     private URI uri(String path) {
         return URI.create(api.replaceAll("/+$", "") + "/api/v1" + path);
     }

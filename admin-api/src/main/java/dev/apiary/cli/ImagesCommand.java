@@ -11,7 +11,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code apiary images ...}: golden images and their versions, through the API. */
 @Command(name = "images", mixinStandardHelpOptions = true, description = "Golden images and their versions (through the API).",
-        subcommands = {ImagesCommand.Ls.class, ImagesCommand.Import.class, ImagesCommand.Seal.class})
+        subcommands = {ImagesCommand.Ls.class, ImagesCommand.Import.class, ImagesCommand.Seal.class,
+            ImagesCommand.Use.class})
 public final class ImagesCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -103,6 +104,23 @@ public final class ImagesCommand implements Runnable {
         @Override
         void table(PrintWriter out, JsonNode image) {
             ImagesCommand.table(out, image);
+        }
+    }
+
+    @Command(name = "use", mixinStandardHelpOptions = true,
+            description = "Clone new machines' roots from IMAGE@VERSION from now on (existing workers: reimage).")
+    static final class Use extends WorkersCommand.Base {
+        @Parameters(paramLabel = "IMAGE@VERSION")
+        String image;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.put("/fleet/image", ApiClient.JSON.createObjectNode().put("image", image));
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode fleet) {
+            out.println("new machines boot " + fleet.path("image").asText());
         }
     }
 }

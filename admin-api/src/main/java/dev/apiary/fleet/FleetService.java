@@ -65,6 +65,29 @@ public final class FleetService {
         return policy;
     }
 
+    /** The image new roots are cloned from: the one set through the API, else the config file's. */
+    public String image() {
+        return inventory.transaction(c -> WorkerTable.setting(c, "fleet.image")).orElse(policy.image());
+    }
+
+    /**
+     * Rolls out a new version to new machines: from now on roots are cloned from {@code image}
+     * (VOLUME@SNAPSHOT, which must exist). Existing workers keep theirs until reimaged.
+     */
+    public void setImage(String image) throws IOException {
+        String[] p = image.split("@", 2);
+        boolean exists = p.length == 2 && store.info(p[0])
+                .map(v -> v.snapshots().stream().anyMatch(s -> s.name().equals(p[1]))).orElse(false);
+        if (!exists || p[0].startsWith("fleet.")) {
+            throw new IllegalArgumentException("no image version " + image);
+        }
+        inventory.transaction(c -> {
+            WorkerTable.setSetting(c, "fleet.image", image);
+            WorkerTable.event(c, clock.instant(), "image", null, "new roots are cloned from " + image);
+            return null;
+        });
+    }
+
     public Optional<Worker> byMac(String mac) {
         return inventory.transaction(c -> WorkerTable.byMac(c, mac));
     }
@@ -187,7 +210,7 @@ public final class FleetService {
             if (w.lun(Worker.Role.PREVIOUS).isPresent()) {
                 throw new Conflict(name + " has an unconfirmed reimage: confirm or roll it back first");
             }
-            String from = image != null ? image : policy.image();
+            String from = image != null ? image : image();
             if (from == null || !from.contains("@")) {
                 throw new IllegalArgumentException("image must be VOLUME@SNAPSHOT");
             }
@@ -341,20 +364,22 @@ public final class FleetService {
 
     /** ENROLLING row first, then the volumes, then READY and a new export table. */
     private Worker provision(Worker draft) throws IOException {
-        if (policy.image() == null) {
-            throw new IllegalStateException("no image to clone roots from: set fleet.image (volume@snapshot)");
+        String from = image();
+        if (from == null) {
+            throw new IllegalStateException("no image to clone roots from: set fleet.image (volume@snapshot)"
+                    + " or PUT /api/v1/fleet/image");
         }
-        String[] image = policy.image().split("@", 2);
+        String[] image = from.split("@", 2);
         String root = Worker.volumeName(draft.name(), Worker.Role.ROOT);
         String data = Worker.volumeName(draft.name(), Worker.Role.DATA);
         Worker enrolling = new Worker(0, draft.name(), draft.mac(), Worker.State.ENROLLING, draft.initiatorIqn(),
-                draft.targetIqn(), policy.image(), draft.chapUser(), draft.chapSecret(), draft.mutualUser(),
+                draft.targetIqn(), from, draft.chapUser(), draft.chapSecret(), draft.mutualUser(),
                 draft.mutualSecret(), clock.instant(), Optional.empty(),
                 List.of(new Worker.Lun(0, root, Worker.Role.ROOT), new Worker.Lun(1, data, Worker.Role.DATA)));
         long id = inventory.transaction(c -> {
             long i = WorkerTable.insert(c, enrolling);
             WorkerTable.event(c, clock.instant(), "enroll", enrolling.name(),
-                    "enrolling " + enrolling.mac() + " from " + policy.image());
+                    "enrolling " + enrolling.mac() + " from " + from);
             return i;
         });
         Failpoint.hit("enroll.after-row");
@@ -372,7 +397,7 @@ public final class FleetService {
             return null;
         });
         exports.publish(this);
-        log.info("[fleet] enrolled {} ({}) from {}", enrolling.name(), enrolling.mac(), policy.image());
+        log.info("[fleet] enrolled {} ({}) from {}", enrolling.name(), enrolling.mac(), from);
         return inventory.transaction(c -> WorkerTable.byName(c, enrolling.name())).orElseThrow();
     }
 

@@ -80,7 +80,7 @@ public final class ApiaryServer implements AutoCloseable {
             Jobs jobs = new Jobs(Clock.systemUTC());
             started.add(jobs);
             ApiServer api = new ApiServer(vertx, new TokenFile(dataDir.resolve("api-tokens")), certificate,
-                    new WorkerRoutes(fleet, settings.wakeTo()), new ImageRoutes(store, jobs), metrics::scrape);
+                    new WorkerRoutes(fleet, settings.wakeTo()), new ImageRoutes(store, jobs, fleet), metrics::scrape);
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);
@@ -92,7 +92,7 @@ public final class ApiaryServer implements AutoCloseable {
         log.info("[apiary] data in {}, iSCSI target on {}, API on https://{}, enrollment {}, image {}", dataDir,
                 targetAddress, apiAddress.getAddress().getHostAddress() + ":" + apiAddress.getPort(),
                 settings.fleet().enrollment().name().toLowerCase(java.util.Locale.ROOT),
-                settings.fleet().image() == null ? "(none yet)" : settings.fleet().image());
+                fleet.image() == null ? "(none yet)" : fleet.image());
         return this;
     }
 

@@ -33,7 +33,7 @@ class OpenApiTest {
         try {
             Set<String> routed = new TreeSet<>();
             for (Route r : new ApiServer(vertx, null, null, new WorkerRoutes(null, null),
-                    new ImageRoutes(null, null), () -> "").router().getRoutes()) {
+                    new ImageRoutes(null, null, null), () -> "").router().getRoutes()) {
                 if (r.getPath() == null || r.getPath().endsWith("/") || r.methods() == null
                         || r.getPath().equals("/metrics")) {
                     continue; // the catch-all handlers (auth, body, 404), and Prometheus's page outside /api/v1

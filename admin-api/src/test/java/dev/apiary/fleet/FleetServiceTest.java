@@ -276,4 +276,19 @@ class FleetServiceTest {
         assertThatThrownBy(() -> fleet.wakeable("worker1")).isInstanceOf(FleetService.Conflict.class);
         assertThat(fleet.enroll(A).name()).as("the machine, plugged in again, is a new worker").isEqualTo("worker2");
     }
+
+    @Test
+    void theImageSetThroughTheApiOverridesTheConfigAndPersists() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        store.snapshot("golden", "v2");
+        assertThat(fleet.enroll(A).image()).isEqualTo("golden@v1");
+        assertThatThrownBy(() -> fleet.setImage("golden@v9")).hasMessageContaining("no image version golden@v9");
+        assertThatThrownBy(() -> fleet.setImage("fleet.worker1.root@x")).isInstanceOf(IllegalArgumentException.class);
+        fleet.setImage("golden@v2");
+        assertThat(fleet.enroll(B).image()).isEqualTo("golden@v2");
+        assertThat(store.info("fleet.worker2.root").orElseThrow().parent())
+                .contains(new VolumeStore.SnapshotRef("golden", "v2"));
+        assertThat(fleet(FleetPolicy.Enrollment.AUTO, "golden@v1").image()).as("kept in the inventory").isEqualTo("golden@v2");
+        assertThat(fleet.worker("worker1").image()).as("existing workers keep theirs").isEqualTo("golden@v1");
+    }
 }

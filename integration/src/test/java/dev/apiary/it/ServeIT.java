@@ -389,6 +389,13 @@ class ServeIT {
             assertThat(after.password()).as("a reimage keeps the worker's identity").isEqualTo(before.password());
             assertThat(readLun(after, 0, upgraded.length)).as("the new root is the new image").isEqualTo(upgraded);
             assertThat(cli.apply(new String[] {"workers", "show", "worker1"}).out()).contains("debian13@v1");
+
+            // Roll the version out to new machines: the next one enrolls from it.
+            assertThat(cli.apply(new String[] {"images", "use", "debian13@v1"}).out())
+                    .contains("new machines boot debian13@v1");
+            assertThat(cli.apply(new String[] {"images", "use", "debian13@v7"}).err()).contains("(image)");
+            Login next = Login.of(get(field(ready, "boot") + "/boot/52:54:00:dd:00:02"));
+            assertThat(readLun(next, 0, upgraded.length)).isEqualTo(upgraded);
         }
     }
 

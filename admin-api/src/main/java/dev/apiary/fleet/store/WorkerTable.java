@@ -139,6 +139,19 @@ public final class WorkerTable {
                 worker, detail);
     }
 
+    public static Optional<String> setting(Connection c, String name) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT content FROM settings WHERE name = ?")) {
+            s.setString(1, name);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    public static void setSetting(Connection c, String name, String value) throws SQLException {
+        update(c, "MERGE INTO settings (name, content) KEY (name) VALUES (?, ?)", name, value);
+    }
+
     /** One line of the audit trail. */
     public record Event(long id, Instant at, String kind, String worker, String detail) {}
 
