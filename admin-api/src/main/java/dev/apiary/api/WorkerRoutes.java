@@ -108,11 +108,8 @@ public final class WorkerRoutes {
         if (mac == null) {
             throw ApiError.badRequest("mac", "mac is required");
         }
-        String m = mac.toLowerCase(java.util.Locale.ROOT).replace('-', ':');
-        if (!m.matches("([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
-            throw ApiError.badRequest("mac", "mac must look like 52:54:00:12:34:56");
-        }
-        return m;
+        return dev.apiary.pxe.Machine.parseMac(mac)
+                .orElseThrow(() -> ApiError.badRequest("mac", "mac must look like 52:54:00:12:34:56"));
     }
 
     static int intParam(RoutingContext ctx, String name, int dflt, int min, int max) {

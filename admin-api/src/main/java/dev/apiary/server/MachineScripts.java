@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -75,11 +74,8 @@ public final class MachineScripts implements BootDecision {
     }
 
     private static String mac(Section machines, String key) {
-        String mac = key.toLowerCase(Locale.ROOT).replace('-', ':');
-        if (!mac.matches("([0-9a-f]{2}:){5}[0-9a-f]{2}")) {
-            throw new ConfigException(machines.key(key) + ": expected a MAC address like 52:54:00:12:34:56, or default");
-        }
-        return mac;
+        return Machine.parseMac(key).orElseThrow(() -> new ConfigException(machines.key(key)
+                + ": expected a MAC address like 52:54:00:12:34:56, or default"));
     }
 
     private static Supplier<String> entry(Section e) {

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Boot decisions from a directory, until the fleet decides: {@code aa-bb-cc-dd-ee-ff.ipxe} is the
@@ -15,7 +14,6 @@ import java.util.regex.Pattern;
  * "ignore this machine". Files are read on every request, so edits apply at once.
  */
 public final class StaticBootDecision implements BootDecision {
-    private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
     private final Path dir;
 
     public StaticBootDecision(Path dir) {
@@ -30,7 +28,7 @@ public final class StaticBootDecision implements BootDecision {
     /** The script named for {@code mac} alone, without the default. */
     public Optional<String> forMac(String mac) {
         mac = mac.toLowerCase(Locale.ROOT);
-        return MAC.matcher(mac).matches() ? read(mac.replace(':', '-') + ".ipxe") : Optional.empty();
+        return Machine.MAC.matcher(mac).matches() ? read(mac.replace(':', '-') + ".ipxe") : Optional.empty();
     }
 
     /** default.ipxe, for machines without a script of their own. */

@@ -14,11 +14,9 @@ import io.vertx.ext.web.handler.StaticHandler;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class BootHttpService {
     private static final Logger log = LoggerFactory.getLogger(BootHttpService.class);
-    private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}[:-]){5}[0-9a-f]{2}");
 
     private final Vertx vertx;
     private final BootDecision decision;
@@ -85,12 +82,12 @@ public final class BootHttpService {
     }
 
     private void script(RoutingContext ctx) {
-        String mac = ctx.pathParam("mac").toLowerCase(Locale.ROOT);
-        if (!MAC.matcher(mac).matches()) {
+        Optional<String> parsed = Machine.parseMac(ctx.pathParam("mac"));
+        if (parsed.isEmpty()) {
             ctx.response().setStatusCode(400).end("not a MAC address\n");
             return;
         }
-        mac = mac.replace('-', ':');
+        String mac = parsed.get();
         String archParam = ctx.request().getParam("arch");
         Arch arch = archParam == null ? null : archFromIpxe(archParam);
         Optional<InetAddress> from = address(ctx.request().remoteAddress().hostAddress());
