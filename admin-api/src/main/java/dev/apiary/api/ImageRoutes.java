@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * {@code /api/v1/images} and {@code /api/v1/jobs}: golden images are the store's volumes that are
@@ -16,8 +15,6 @@ import java.util.regex.Pattern;
  * roots are cloned from. Importing a raw image file is a job whose progress can be watched.
  */
 public final class ImageRoutes {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
-
     private final VolumeStore store;
     private final Jobs jobs;
     private final dev.apiary.fleet.FleetService fleet;
@@ -61,7 +58,7 @@ public final class ImageRoutes {
         router.get("/api/v1/fleet").handler(ctx -> api.respond(ctx, 200, this::fleetView));
         router.put("/api/v1/fleet/image").handler(ctx -> api.respond(ctx, 200, () -> {
             String image = WorkerRoutes.body(ctx).path("image").asText(null);
-            if (image == null || !image.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")) {
+            if (image == null || !VolumeStore.SNAPSHOT_REF.matcher(image).matches()) {
                 throw ApiError.badRequest("image", "image must be VOLUME@SNAPSHOT");
             }
             try {
@@ -95,7 +92,7 @@ public final class ImageRoutes {
     }
 
     private static String name(String v, String field) {
-        if (v == null || !NAME.matcher(v).matches()) {
+        if (v == null || !VolumeStore.NAME.matcher(v).matches()) {
             throw ApiError.badRequest(field, field + " must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . or -)");
         }
         return v;

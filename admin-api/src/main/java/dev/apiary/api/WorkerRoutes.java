@@ -36,7 +36,7 @@ public final class WorkerRoutes {
         }));
         router.post("/api/v1/workers/:name/reimage").handler(ctx -> api.respond(ctx, 200, () -> {
             String image = body(ctx).path("image").asText(null);
-            if (image != null && !image.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")) {
+            if (image != null && !dev.apiary.lun.VolumeStore.SNAPSHOT_REF.matcher(image).matches()) {
                 throw ApiError.badRequest("image", "image must be VOLUME@SNAPSHOT");
             }
             return view(fleet.reimage(worker(ctx).name(), image));

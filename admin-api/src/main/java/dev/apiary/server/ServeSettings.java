@@ -71,7 +71,7 @@ public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal>
             throw new ConfigException(f.key("enrollment") + ": expected auto, approve or off");
         }
         String image = f.string("image", null);
-        if (image != null && !image.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")) {
+        if (image != null && !dev.apiary.lun.VolumeStore.SNAPSHOT_REF.matcher(image).matches()) {
             throw new ConfigException(f.key("image") + ": expected VOLUME@SNAPSHOT of the data directory's store");
         }
         String iqn = f.string("iqn-prefix", d.iqnPrefix());

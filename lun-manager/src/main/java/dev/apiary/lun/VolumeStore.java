@@ -22,6 +22,11 @@ import java.util.Optional;
  * reason says what kind of failure it is and whose message names the volume.
  */
 public interface VolumeStore extends Closeable {
+    /** Volume and snapshot names: 1-64 characters, not starting with '.' or '-'. */
+    java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
+
+    /** A snapshot named as users and the configuration write it: VOLUME@SNAPSHOT. */
+    java.util.regex.Pattern SNAPSHOT_REF = java.util.regex.Pattern.compile(NAME.pattern() + "@" + NAME.pattern());
 
     /** {@code rbd create}: a new sparse volume that reads as zeros. */
     VolumeInfo create(String name, long size) throws IOException;

@@ -34,8 +34,6 @@ public final class FileStore implements VolumeStore {
         }
     }
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,63}");
-
     private final Path dir;
     private final Path catalogFile;
     private final Path layersDir;
