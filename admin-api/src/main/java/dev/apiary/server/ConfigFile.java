@@ -119,6 +119,27 @@ public final class ConfigFile {
             return v.asText();
         }
 
+        /**
+         * One of an enum's constants, written as its name in any case ("dhcp: full"). YAML 1.1
+         * reads a bare {@code off} as the boolean false; the user meant the word, so it is read
+         * as OFF where the enum has one.
+         */
+        public <E extends Enum<E>> E choice(String k, E dflt) {
+            JsonNode v = node.get(k);
+            String word = v != null && v.isBoolean() && !v.booleanValue() ? "off" : string(k, dflt.name());
+            for (E e : dflt.getDeclaringClass().getEnumConstants()) {
+                if (e.name().equalsIgnoreCase(word)) {
+                    return e;
+                }
+            }
+            List<String> names = new ArrayList<>();
+            for (E e : dflt.getDeclaringClass().getEnumConstants()) {
+                names.add(e.name().toLowerCase(java.util.Locale.ROOT));
+            }
+            throw new ConfigException(key(k) + ": expected " + String.join(", ", names.subList(0, names.size() - 1))
+                    + " or " + names.get(names.size() - 1) + ", got \"" + word + "\"");
+        }
+
         public String required(String k) {
             String s = string(k, null);
             if (s == null || s.isBlank()) {

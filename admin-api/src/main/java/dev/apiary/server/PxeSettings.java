@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -43,15 +42,7 @@ public record PxeSettings(PxeServer.Config server, MachineScripts machines) {
 
     private static PxeSettings from(Section s, boolean standalone) {
         s.onlyKeys(KEYS);
-        // YAML 1.1 reads a bare "dhcp: off" as the boolean false; the user meant the word.
-        boolean off = s.node().path("dhcp").isBoolean() && !s.node().path("dhcp").booleanValue();
-        DhcpMode mode = switch (off ? "off" : s.string("dhcp", "proxy").toLowerCase(Locale.ROOT)) {
-            case "proxy" -> DhcpMode.PROXY;
-            case "full" -> DhcpMode.FULL;
-            case "off" -> DhcpMode.OFF;
-            default -> throw new ConfigException(s.key("dhcp") + ": expected proxy, full or off, got \""
-                    + s.string("dhcp", "") + "\"");
-        };
+        DhcpMode mode = s.choice("dhcp", DhcpMode.PROXY);
         Inet4Address address = s.ipv4("address", s.required("address"));
         String iface = s.string("interface", null);
         Path ipxeDir = s.path("ipxe-dir", PxeServer.Config.DEBIAN_IPXE);

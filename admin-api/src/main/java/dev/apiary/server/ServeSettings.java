@@ -9,7 +9,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 
@@ -62,14 +61,7 @@ public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal>
         Section f = file.section("fleet");
         f.onlyKeys(Set.of("enrollment", "name-pattern", "iqn-prefix", "image", "data-size", "wake-to"));
         FleetPolicy d = FleetPolicy.defaults();
-        FleetPolicy.Enrollment enrollment;
-        boolean off = f.node().path("enrollment").isBoolean() && !f.node().path("enrollment").booleanValue();
-        try {
-            enrollment = off ? FleetPolicy.Enrollment.OFF
-                    : FleetPolicy.Enrollment.valueOf(f.string("enrollment", "auto").toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(f.key("enrollment") + ": expected auto, approve or off");
-        }
+        FleetPolicy.Enrollment enrollment = f.choice("enrollment", FleetPolicy.Enrollment.AUTO);
         String image = f.string("image", null);
         if (image != null && !dev.apiary.lun.VolumeStore.SNAPSHOT_REF.matcher(image).matches()) {
             throw new ConfigException(f.key("image") + ": expected VOLUME@SNAPSHOT of the data directory's store");
