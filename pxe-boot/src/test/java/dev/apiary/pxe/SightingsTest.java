@@ -5,36 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class SightingsTest {
     static final String MAC = "52:54:00:12:34:56";
 
-    /** A clock the test moves by hand. */
-    static final class Hand extends Clock {
-        Instant now = Instant.parse("2026-11-21T10:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     @Test
     void onlyThePairSeenInDhcpWithinTheWindow() throws Exception {
-        Hand clock = new Hand();
+        TestClock clock = new TestClock();
         Sightings s = new Sightings(Duration.ofMinutes(5), clock);
         InetAddress ip = InetAddress.getByName("10.77.0.100"), other = InetAddress.getByName("10.77.0.101");
         assertThat(s.permits(MAC, ip)).as("never seen").isFalse();
