@@ -41,14 +41,9 @@ final class ExportProcess implements AutoCloseable {
     }
 
     static ExportProcess start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("dev.apiary.cli.Main");
-        cmd.add("export");
-        cmd.addAll(List.of(args));
+        List<String> exportArgs = new ArrayList<>(List.of("export"));
+        exportArgs.addAll(List.of(args));
+        List<String> cmd = Tools.apiary(List.of(), exportArgs);
         Path dir = Paths.get("target", "it-logs");
         Files.createDirectories(dir);
         Path log = Files.createTempFile(dir, "export-", ".log");

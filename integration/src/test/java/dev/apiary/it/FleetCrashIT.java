@@ -32,12 +32,7 @@ class FleetCrashIT {
     @BeforeEach
     void golden() throws Exception {
         data = dir.resolve("data");
-        Files.write(dir.resolve("golden.raw"), new byte[4 << 20]);
-        String store = data.resolve("store").toString();
-        assertThat(StoreIT.apiary("store", "--dir", store, "import", "golden", dir.resolve("golden.raw").toString())
-                .exit()).isZero();
-        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v1").exit()).isZero();
-        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v2").exit()).isZero();
+        ServeIT.importGolden(dir, data, new byte[4 << 20], "v1", "v2");
         config = dir.resolve("apiary.yaml");
         Files.writeString(config, """
                 target: {listen: "127.0.0.1:%d"}

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -179,11 +178,7 @@ class PxeBootIT {
     /** {@code apiary ARGS} inside the boot namespace; waits for its "ready" line. */
     private Path startApiary(BootNetwork net, String logName, String... args) throws Exception {
         Path log = dir.resolve(logName);
-        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.apiary.cli.Main"));
-        cmd.addAll(List.of(args));
-        Process p = net.start(false, log, cmd);
+        Process p = net.start(false, log, Tools.apiary(List.of(), List.of(args)));
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!Files.readString(log).contains("ready ")) {
             assertThat(p.isAlive()).as("apiary %s exited: %s", args[0], Files.readString(log)).isTrue();

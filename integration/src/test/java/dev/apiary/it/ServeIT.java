@@ -41,11 +41,9 @@ class ServeIT {
         }
 
         static Server start(Path log, List<String> jvmArgs, String... args) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED"));
-            cmd.addAll(jvmArgs);
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.apiary.cli.Main", "serve"));
-            cmd.addAll(List.of(args));
+            List<String> serveArgs = new ArrayList<>(List.of("serve"));
+            serveArgs.addAll(List.of(args));
+            List<String> cmd = Tools.apiary(jvmArgs, serveArgs);
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
             Thread t = new Thread(() -> {
@@ -82,11 +80,7 @@ class ServeIT {
         Path data = dir.resolve("data");
         byte[] golden = new byte[8 << 20];
         new Random(3).nextBytes(golden);
-        Files.write(dir.resolve("golden.raw"), golden);
-        String store = data.resolve("store").toString();
-        assertThat(StoreIT.apiary("store", "--dir", store, "import", "golden", dir.resolve("golden.raw").toString())
-                .exit()).isZero();
-        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v1").exit()).isZero();
+        importGolden(dir, data, golden, "v1");
 
         int iscsiPort = Tools.freePort();
         Path config = dir.resolve("apiary.yaml");
@@ -241,11 +235,7 @@ class ServeIT {
     @Test
     void replaceMovesTheWorkerAndFencesTheOldMachine() throws Exception {
         Path data = dir.resolve("data");
-        Files.write(dir.resolve("golden.raw"), new byte[4 << 20]);
-        String store = data.resolve("store").toString();
-        assertThat(StoreIT.apiary("store", "--dir", store, "import", "golden", dir.resolve("golden.raw").toString())
-                .exit()).isZero();
-        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v1").exit()).isZero();
+        importGolden(dir, data, new byte[4 << 20], "v1");
         int iscsiPort = Tools.freePort();
         Path config = dir.resolve("apiary.yaml");
         Files.writeString(config, """
@@ -344,11 +334,7 @@ class ServeIT {
     @Test
     void imagesAreImportedSealedAndRolledOntoAWorker() throws Exception {
         Path data = dir.resolve("data");
-        Files.write(dir.resolve("golden.raw"), new byte[4 << 20]);
-        String store = data.resolve("store").toString();
-        assertThat(StoreIT.apiary("store", "--dir", store, "import", "golden", dir.resolve("golden.raw").toString())
-                .exit()).isZero();
-        assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@v1").exit()).isZero();
+        importGolden(dir, data, new byte[4 << 20], "v1");
         byte[] upgraded = new byte[6 << 20];
         new Random(9).nextBytes(upgraded);
         Files.write(dir.resolve("upgraded.raw"), upgraded);
@@ -439,16 +425,25 @@ class ServeIT {
 
     byte[] readLun(Login l, int lun, int length) throws Exception {
         Path out = dir.resolve("lun" + lun + ".raw");
-        String[] hostPort = l.portal().split(":");
-        String opts = "driver=raw,file.driver=iscsi,file.transport=tcp,file.portal=" + l.portal() + ",file.target="
-                + l.target() + ",file.lun=" + lun + ",file.user=" + l.user() + ",file.password=" + l.password()
-                + ",file.initiator-name=" + l.initiator();
-        Tools.Result r = Tools.run(Duration.ofSeconds(60), "qemu-img", "convert", "--image-opts", opts, "-O", "raw",
-                out.toString());
+        Tools.Result r = Tools.run(Duration.ofSeconds(60), "qemu-img", "convert", "--image-opts", opts(l, lun), "-O",
+                "raw", out.toString());
         assertThat(r.exit()).as(r.all()).isZero();
-        byte[] all = Files.readAllBytes(out);
-        assertThat(hostPort).hasSize(2);
-        return java.util.Arrays.copyOf(all, length);
+        return java.util.Arrays.copyOf(Files.readAllBytes(out), length);
+    }
+
+    /**
+     * A golden image in {@code data}'s store before the server starts, the way a user makes the
+     * first one: {@code apiary store import golden FILE} and a snapshot per version.
+     */
+    static void importGolden(Path dir, Path data, byte[] content, String... versions) throws Exception {
+        Path raw = dir.resolve("golden.raw");
+        Files.write(raw, content);
+        String store = data.resolve("store").toString();
+        Tools.Result imp = StoreIT.apiary("store", "--dir", store, "import", "golden", raw.toString());
+        assertThat(imp.exit()).as(imp.all()).isZero();
+        for (String v : versions) {
+            assertThat(StoreIT.apiary("store", "--dir", store, "snapshot", "golden@" + v).exit()).isZero();
+        }
     }
 
     /** One {@code key=value} of the ready line. */

@@ -19,13 +19,7 @@ class StoreIT {
     Path dir;
 
     static Tools.Result apiary(String... args) {
-        java.util.List<String> cmd = new java.util.ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("dev.apiary.cli.Main");
-        cmd.addAll(java.util.List.of(args));
-        return Tools.run(Duration.ofMinutes(2), cmd);
+        return Tools.run(Duration.ofMinutes(2), Tools.apiary(java.util.List.of(), java.util.List.of(args)));
     }
 
     @Test

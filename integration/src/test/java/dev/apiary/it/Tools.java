@@ -46,6 +46,20 @@ final class Tools {
         }
     }
 
+    /**
+     * The command line of {@code apiary ARGS} as a user runs it (same main class, this test's
+     * class path and JDK), with {@code jvmArgs} before the class path.
+     */
+    static List<String> apiary(List<String> jvmArgs, List<String> args) {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.addAll(jvmArgs);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.apiary.cli.Main"));
+        cmd.addAll(args);
+        return cmd;
+    }
+
     /** A loopback port that was free a moment ago. */
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
