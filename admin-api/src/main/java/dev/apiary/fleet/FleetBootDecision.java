@@ -26,19 +26,23 @@ public final class FleetBootDecision implements BootDecision {
 
     @Override
     public boolean answers(Machine machine) {
-        return fleet.byMac(machine.mac()).map(w -> w.state() != Worker.State.RETIRED)
-                .orElseGet(() -> fleet.policy().enrollment() != FleetPolicy.Enrollment.OFF
-                        && !fleet.revoked(machine.mac()));
+        return fleet.byMac(machine.mac()).isPresent() || mayEnroll(machine.mac());
+    }
+
+    /** An unknown MAC is enrolled unless enrollment is off or the MAC was replaced (retired workers have none). */
+    private boolean mayEnroll(String mac) {
+        return fleet.policy().enrollment() != FleetPolicy.Enrollment.OFF && !fleet.revoked(mac);
     }
 
     @Override
     public Optional<String> script(Machine machine) {
-        if (!answers(machine)) {
+        Optional<Worker> known = fleet.byMac(machine.mac());
+        if (known.isEmpty() && !mayEnroll(machine.mac())) {
             return Optional.empty();
         }
         Worker w;
         try {
-            w = fleet.enroll(machine.mac()); // returns the known worker unchanged
+            w = known.isPresent() ? known.get() : fleet.enroll(machine.mac());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -174,8 +174,9 @@ public final class FleetService {
             if (w.state() != Worker.State.READY) {
                 throw new Conflict(name + " is " + w.state() + ", not READY");
             }
-            if (byMac(newMac).isPresent()) {
-                throw new Conflict(newMac + " is already enrolled as " + byMac(newMac).get().name());
+            Optional<Worker> taken = byMac(newMac);
+            if (taken.isPresent()) {
+                throw new Conflict(newMac + " is already enrolled as " + taken.get().name());
             }
             if (revoked(newMac)) {
                 throw new Conflict(newMac + " was replaced earlier and is refused");

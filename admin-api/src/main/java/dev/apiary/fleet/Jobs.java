@@ -61,8 +61,8 @@ public final class Jobs implements AutoCloseable {
                 log.info("[jobs] {} {} done", kind, subject);
             } catch (Exception e) {
                 log.warn("[jobs] {} {} failed: {}", kind, subject, e.toString());
-                update(id, State.FAILED, get(id).orElseThrow().done(), get(id).orElseThrow().total(),
-                        e.getMessage() != null ? e.getMessage() : e.toString());
+                Job at = get(id).orElseThrow();
+                update(id, State.FAILED, at.done(), at.total(), e.getMessage() != null ? e.getMessage() : e.toString());
             }
         });
         return j;
