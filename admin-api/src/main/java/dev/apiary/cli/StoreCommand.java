@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "store", mixinStandardHelpOptions = true,
         description = "Manage volumes, snapshots and clones in an embedded store directory.",
-        subcommands = {StoreCommand.Create.class, StoreCommand.Import.class, StoreCommand.Snapshot.class,
+        subcommands = {StoreCommand.Create.class, StoreCommand.Import.class, StoreCommand.Snapshot.class, StoreCommand.Rollback.class,
             StoreCommand.Clone.class, StoreCommand.Flatten.class, StoreCommand.Resize.class, StoreCommand.Remove.class,
             StoreCommand.List.class, StoreCommand.Du.class})
 public final class StoreCommand {
@@ -102,6 +102,18 @@ public final class StoreCommand {
             String[] r = snapshotRef(ref);
             store.snapshot(r[0], r[1]);
             out.println("snapshot " + ref);
+        }
+    }
+
+    @Command(name = "rollback", description = "Return a volume to a snapshot; later writes are lost (rbd snap rollback).")
+    static final class Rollback extends Op {
+        @Parameters(paramLabel = "VOLUME@SNAPSHOT") String ref;
+
+        @Override
+        void run(FileStore store, PrintWriter out, PrintWriter err) throws IOException {
+            String[] r = snapshotRef(ref);
+            store.rollback(r[0], r[1]);
+            out.println("rolled back " + r[0] + " to " + ref);
         }
     }
 

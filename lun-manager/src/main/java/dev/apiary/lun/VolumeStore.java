@@ -52,6 +52,12 @@ public interface VolumeStore extends Closeable {
     /** {@code rbd snap unprotect} + {@code snap rm}: refused while clones depend on the snapshot. */
     void deleteSnapshot(String volume, String snapshot) throws IOException;
 
+    /**
+     * {@code rbd snap rollback}: the volume's contents and size become the snapshot's; what was written
+     * since is gone. The snapshot and the volume's other snapshots stay. Refused while the volume is open.
+     */
+    void rollback(String volume, String snapshot) throws IOException;
+
     /** {@code rbd ls -l}: every volume with its parent and its snapshots' children. */
     List<VolumeInfo> list() throws IOException;
 

@@ -393,7 +393,7 @@ public final class FileStore implements VolumeStore {
         }
         var vs = new HashMap<>(catalog.volumes());
         vs.remove(name);
-        collect(vs);
+        collect(catalog.layers(), vs, catalog.nextLayer());
     }
 
     @Override
@@ -412,24 +412,48 @@ public final class FileStore implements VolumeStore {
         nv.snapshots().remove(snapshot);
         var vs = new HashMap<>(catalog.volumes());
         vs.put(volume, nv);
-        collect(vs);
+        collect(catalog.layers(), vs, catalog.nextLayer());
     }
 
-    /** Commits {@code vs} with only the layers it still reaches, then deletes the files of the rest. */
-    private void collect(Map<String, Catalog.VolumeRecord> vs) throws IOException {
+    @Override
+    public synchronized void rollback(String volume, String snapshot) throws IOException {
+        Catalog.VolumeRecord v = volume(volume);
+        checkName("snapshot", snapshot);
+        String sealed = v.snapshots().get(snapshot);
+        if (sealed == null) {
+            throw new StoreException(Reason.NOT_FOUND, "snapshot " + volume + "@" + snapshot + " does not exist");
+        }
+        if (volumes.containsKey(volume)) {
+            throw new StoreException(Reason.IN_USE, "volume " + volume + " is open (exported?); stop using it first");
+        }
+        // The volume gets a fresh empty top on the snapshot's sealed layer, in the catalog commit that
+        // also drops the old top: before the commit it reads as it was, after it as the snapshot.
+        long size = catalog.layers().get(sealed).size();
+        String id = newLayerId();
+        createOverlayFiles(id, size);
+        var ls = new HashMap<>(catalog.layers());
+        ls.put(id, new Catalog.LayerRecord(sealed, false, size));
+        var vs = new HashMap<>(catalog.volumes());
+        vs.put(volume, v.withTop(id, size));
+        collect(ls, vs, catalog.nextLayer() + 1);
+    }
+
+    /** Commits {@code vs} with only the layers of {@code all} it still reaches, then deletes the files of the rest. */
+    private void collect(Map<String, Catalog.LayerRecord> all, Map<String, Catalog.VolumeRecord> vs, long nextLayer)
+            throws IOException {
         Set<String> live = new HashSet<>();
         for (Catalog.VolumeRecord v : vs.values()) {
-            for (String l = v.top(); l != null && live.add(l); l = catalog.layers().get(l).parent()) {}
+            for (String l = v.top(); l != null && live.add(l); l = all.get(l).parent()) {}
             for (String s : v.snapshots().values()) {
-                for (String l = s; l != null && live.add(l); l = catalog.layers().get(l).parent()) {}
+                for (String l = s; l != null && live.add(l); l = all.get(l).parent()) {}
             }
         }
-        var ls = new HashMap<>(catalog.layers());
+        var ls = new HashMap<>(all);
         List<String> dead = new ArrayList<>(ls.keySet());
         dead.removeAll(live);
         dead.removeIf(layers::containsKey); // an open layer keeps its files until released
         dead.forEach(ls::remove);
-        commit(with(ls, vs, catalog.nextLayer()));
+        commit(with(ls, vs, nextLayer));
         for (String id : dead) {
             for (String ext : List.of("data", "map", "journal")) {
                 Files.deleteIfExists(file(id, ext));

@@ -224,8 +224,10 @@ class StoreModelTest {
                 flatten();
             } else if (r < 72) {
                 resize();
-            } else if (r < 76) {
+            } else if (r < 74) {
                 deleteSnapshot();
+            } else if (r < 76) {
+                rollback();
             } else if (r < 79) {
                 if (vols.size() > 3 || rnd.nextBoolean()) {
                     delete();
@@ -625,6 +627,32 @@ class StoreModelTest {
             }
             store.deleteSnapshot(v.name, sn);
             v.snaps.remove(sn);
+            touched = v;
+        }
+
+        /** {@code rbd snap rollback}: the volume reads as the snapshot, size included; refused while open. */
+        private void rollback() throws IOException {
+            List<MVol> withSnaps = vols.values().stream().filter(v -> !v.snaps.isEmpty()).toList();
+            if (withSnaps.isEmpty() || rnd.nextInt(15) == 0) {
+                MVol v = pickVol();
+                op = "rollback " + v.name + "@nosuch";
+                expect(Reason.NOT_FOUND, () -> store.rollback(v.name, "nosuch"), v.name);
+                return;
+            }
+            MVol v = pick(withSnaps);
+            String sn = pick(new ArrayList<>(v.snaps.keySet()));
+            if (v.handle != null) {
+                if (rnd.nextInt(3) == 0) {
+                    op = "rollback " + v.name + "@" + sn + " (open)";
+                    expect(Reason.IN_USE, () -> store.rollback(v.name, sn), v.name);
+                    return;
+                }
+                v.handle.close();
+                v.handle = null;
+            }
+            op = "rollback " + v.name + "@" + sn;
+            store.rollback(v.name, sn);
+            v.data = v.snaps.get(sn).clone();
             touched = v;
         }
 
