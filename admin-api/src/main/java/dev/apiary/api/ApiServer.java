@@ -29,20 +29,27 @@ public final class ApiServer {
     private final Vertx vertx;
     private final TokenFile tokens;
     private final SelfSignedCertificate certificate;
-    private final WorkerRoutes workers;
     private final java.util.function.Supplier<String> metrics;
-    private final ImageRoutes images;
+    private final java.util.List<Routes> routes;
     private HttpServer server;
 
+    /** One resource's routes under {@code /api/v1}. */
+    public interface Routes {
+        void mount(Router router, ApiServer api);
+    }
+
     /** @param metrics the Prometheus text for {@code /metrics} */
-    public ApiServer(Vertx vertx, TokenFile tokens, SelfSignedCertificate certificate, WorkerRoutes workers,
-            ImageRoutes images, java.util.function.Supplier<String> metrics) {
-        this.images = images;
+    public ApiServer(Vertx vertx, TokenFile tokens, SelfSignedCertificate certificate,
+            java.util.function.Supplier<String> metrics, java.util.List<Routes> routes) {
         this.vertx = vertx;
         this.tokens = tokens;
         this.certificate = certificate;
-        this.workers = workers;
         this.metrics = metrics;
+        this.routes = java.util.List.copyOf(routes);
+    }
+
+    Vertx vertx() {
+        return vertx;
     }
 
     /** Listens on {@code host:port}; the future completes with the bound port. */
@@ -73,9 +80,7 @@ public final class ApiServer {
                 }));
         router.get("/api/v1/openapi.yaml").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "application/yaml").end(OPENAPI));
-        workers.mount(router, this);
-        new EventRoutes(workers.fleet()).mount(router, this, vertx);
-        images.mount(router, this);
+        routes.forEach(r -> r.mount(router, this));
         router.route("/api/*").last().handler(ctx -> fail(ctx, new ApiError(404, "not_found",
                 "no such API path: " + ctx.request().method() + " " + ctx.request().path(), null)));
         return router;
@@ -138,6 +143,11 @@ public final class ApiServer {
             case ApiError a -> a;
             case dev.apiary.fleet.FleetService.NotFound n -> ApiError.notFound(n.getMessage());
             case dev.apiary.fleet.FleetService.Conflict c -> ApiError.conflict(c.getMessage());
+            // The store's refusals name the volume and say why; they reach the caller as they are.
+            case dev.apiary.lun.StoreException s when s.reason == dev.apiary.lun.StoreException.Reason.NOT_FOUND ->
+                    ApiError.notFound(s.getMessage());
+            case dev.apiary.lun.StoreException s when s.reason == dev.apiary.lun.StoreException.Reason.IN_USE
+                    || s.reason == dev.apiary.lun.StoreException.Reason.ALREADY_EXISTS -> ApiError.conflict(s.getMessage());
             default -> new ApiError(500, "internal", "internal error; see the server log", null);
         };
         if (e.status() == 500) {

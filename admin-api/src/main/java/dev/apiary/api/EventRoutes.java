@@ -17,7 +17,7 @@ import java.util.Map;
  * nothing. The stream polls the inventory once a second and sends a comment every 15 s to keep
  * idle proxies from closing it.
  */
-public final class EventRoutes {
+public final class EventRoutes implements ApiServer.Routes {
     static final int MAX_LIMIT = 500;
 
     private final FleetService fleet;
@@ -26,7 +26,9 @@ public final class EventRoutes {
         this.fleet = fleet;
     }
 
-    void mount(Router router, ApiServer api, Vertx vertx) {
+    @Override
+    public void mount(Router router, ApiServer api) {
+        Vertx vertx = api.vertx();
         router.get("/api/v1/events").handler(ctx -> {
             String accept = ctx.request().getHeader("Accept");
             if (accept != null && accept.contains("text/event-stream")) {

@@ -3,18 +3,17 @@ package dev.apiary.api;
 import dev.apiary.fleet.Jobs;
 import dev.apiary.lun.VolumeStore;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code /api/v1/images} and {@code /api/v1/jobs}: golden images are the store's volumes that are
+ * {@code /api/v1/images} and {@code /api/v1/fleet}: golden images are the store's volumes that are
  * not a worker's ({@code fleet.*}); their sealed snapshots are their versions, which workers'
  * roots are cloned from. Importing a raw image file is a job whose progress can be watched.
  */
-public final class ImageRoutes {
+public final class ImageRoutes implements ApiServer.Routes {
     private final VolumeStore store;
     private final Jobs jobs;
     private final dev.apiary.fleet.FleetService fleet;
@@ -25,7 +24,8 @@ public final class ImageRoutes {
         this.fleet = fleet;
     }
 
-    void mount(Router router, ApiServer api) {
+    @Override
+    public void mount(Router router, ApiServer api) {
         router.get("/api/v1/images").handler(ctx -> api.respond(ctx, 200, () -> Map.of("items",
                 store.list().stream().filter(v -> !v.name().startsWith("fleet.")).map(ImageRoutes::view).toList())));
         router.post("/api/v1/images").handler(ctx -> api.respond(ctx, 202, () -> {
@@ -41,7 +41,8 @@ public final class ImageRoutes {
             if (store.info(name).isPresent()) {
                 throw ApiError.conflict("an image or volume named " + name + " exists");
             }
-            return view(jobs.submit("import", name, progress -> store.importRaw(name, Path.of(source), progress)));
+            return JobRoutes.view(jobs.submit("import", name,
+                    progress -> store.importRaw(name, Path.of(source), progress)));
         }));
         router.post("/api/v1/images/:name/versions").handler(ctx -> api.respond(ctx, 201, () -> {
             String image = name(ctx.pathParam("name"), "name");
@@ -68,9 +69,6 @@ public final class ImageRoutes {
             }
             return fleetView();
         }));
-        router.get("/api/v1/jobs").handler(ctx -> api.respond(ctx, 200,
-                () -> Map.of("items", jobs.all().stream().map(ImageRoutes::view).toList())));
-        router.get("/api/v1/jobs/:id").handler(ctx -> api.respond(ctx, 200, () -> view(job(ctx))));
     }
 
     private Map<String, Object> fleetView() {
@@ -83,15 +81,7 @@ public final class ImageRoutes {
         return m;
     }
 
-    private Jobs.Job job(RoutingContext ctx) {
-        try {
-            return jobs.get(Long.parseLong(ctx.pathParam("id"))).orElseThrow(() -> ApiError.notFound("no such job"));
-        } catch (NumberFormatException e) {
-            throw ApiError.badRequest("id", "a job id is a whole number");
-        }
-    }
-
-    private static String name(String v, String field) {
+    static String name(String v, String field) {
         if (v == null || !VolumeStore.NAME.matcher(v).matches()) {
             throw ApiError.badRequest(field, field + " must be 1-64 of A-Z a-z 0-9 . _ - (not starting with . or -)");
         }
@@ -104,19 +94,6 @@ public final class ImageRoutes {
         m.put("size", v.size());
         m.put("versions", v.snapshots().stream().map(s -> Map.of("version", s.name(), "image", v.name() + "@" + s.name(),
                 "clones", s.clones().size())).toList());
-        return m;
-    }
-
-    static Map<String, Object> view(Jobs.Job j) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("id", j.id());
-        m.put("kind", j.kind());
-        m.put("subject", j.subject());
-        m.put("state", j.state().name());
-        m.put("done", j.done());
-        m.put("total", j.total());
-        m.put("started", j.started().toString());
-        m.put("error", j.error().orElse(null));
         return m;
     }
 }

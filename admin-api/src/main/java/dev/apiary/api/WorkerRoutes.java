@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /api/v1/workers}: list (paginated), one worker, approve, and its credentials on explicit request. */
-public final class WorkerRoutes {
+public final class WorkerRoutes implements ApiServer.Routes {
     static final int MAX_LIMIT = 500;
 
     private final FleetService fleet;
@@ -21,11 +21,8 @@ public final class WorkerRoutes {
         this.wakeTo = wakeTo;
     }
 
-    FleetService fleet() {
-        return fleet;
-    }
-
-    void mount(Router router, ApiServer api) {
+    @Override
+    public void mount(Router router, ApiServer api) {
         router.get("/api/v1/workers").handler(ctx -> api.respond(ctx, 200, () -> list(ctx)));
         router.get("/api/v1/workers/:name").handler(ctx -> api.respond(ctx, 200, () -> view(worker(ctx))));
         router.post("/api/v1/workers/:name/approve").handler(ctx -> api.respond(ctx, 200,

@@ -53,6 +53,7 @@ public final class FleetBootDecision implements BootDecision {
                     Optional.of(fleet.mutual(w).secret().reveal())));
             case PENDING -> ScriptRenderer.waitForApproval(w.name() + " is waiting for approval", 10);
             case REIMAGING -> ScriptRenderer.waitForApproval(w.name() + " is being reimaged", 5);
+            case RESTORING -> ScriptRenderer.waitForApproval(w.name() + " is being rolled back to a snapshot", 5);
             case ENROLLING, RETIRED -> throw new IllegalStateException(w.name() + " is " + w.state());
         });
     }

@@ -34,8 +34,8 @@ public final class FleetService {
     private final FleetPolicy policy;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
-    /** Workers an operation is changing now; a second operation on one of them is refused, not queued. */
-    private final Set<String> busy = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final WorkerLocks locks = new WorkerLocks();
+    private final WorkerSnapshots snapshots;
 
     /** The operation conflicts with the worker's state or with another operation on it (HTTP 409). */
     public static final class Conflict extends RuntimeException {
@@ -59,6 +59,12 @@ public final class FleetService {
         this.exports = exports;
         this.policy = policy;
         this.clock = clock;
+        this.snapshots = new WorkerSnapshots(this, inventory, store, exports, locks, clock);
+    }
+
+    /** Snapshots and rollback of the workers' volumes. */
+    public WorkerSnapshots snapshots() {
+        return snapshots;
     }
 
     public FleetPolicy policy() {
@@ -98,6 +104,11 @@ public final class FleetService {
 
     public Worker worker(String name) {
         return inventory.transaction(c -> WorkerTable.byName(c, name)).orElseThrow(() -> new NotFound("no worker " + name));
+    }
+
+    /** The workers holding those of {@code volumes} that a worker holds. */
+    public java.util.Map<String, WorkerTable.Owner> owners(java.util.Collection<String> volumes) {
+        return inventory.transaction(c -> WorkerTable.owners(c, volumes));
     }
 
     /** The audit trail after event {@code after}, oldest first. */
@@ -169,7 +180,7 @@ public final class FleetService {
      * gets the new secrets in its boot script.
      */
     public Worker replace(String name, String newMac) {
-        return exclusive(name, () -> {
+        return locks.exclusive(name, () -> {
             Worker w = worker(name);
             if (w.state() != Worker.State.READY) {
                 throw new Conflict(name + " is " + w.state() + ", not READY");
@@ -203,7 +214,7 @@ public final class FleetService {
      * The worker's live sessions are dropped: it must boot its new root.
      */
     public Worker reimage(String name, String image) throws IOException {
-        return exclusiveIo(name, () -> {
+        return locks.exclusiveIo(name, () -> {
             Worker w = worker(name);
             if (w.state() != Worker.State.READY) {
                 throw new Conflict(name + " is " + w.state() + ", not READY");
@@ -259,7 +270,7 @@ public final class FleetService {
      * an operator deletes them.
      */
     public Worker retire(String name) {
-        return exclusive(name, () -> {
+        return locks.exclusive(name, () -> {
             Worker w = worker(name);
             if (w.state() != Worker.State.READY && w.state() != Worker.State.PENDING) {
                 throw new Conflict(name + " is " + w.state() + "; only READY or PENDING workers retire");
@@ -287,7 +298,7 @@ public final class FleetService {
 
     /** Keeps the new root: the previous one is deleted. */
     public Worker confirm(String name) throws IOException {
-        return exclusiveIo(name, () -> {
+        return locks.exclusiveIo(name, () -> {
             Worker w = worker(name);
             Worker.Lun prev = w.lun(Worker.Role.PREVIOUS)
                     .orElseThrow(() -> new Conflict(name + " has no reimage to confirm"));
@@ -303,7 +314,7 @@ public final class FleetService {
 
     /** Goes back to the previous root; the reimage's root is deleted. */
     public Worker rollback(String name) throws IOException {
-        return exclusiveIo(name, () -> {
+        return locks.exclusiveIo(name, () -> {
             Worker w = worker(name);
             Worker.Lun prev = w.lun(Worker.Role.PREVIOUS)
                     .orElseThrow(() -> new Conflict(name + " has no previous root to roll back to"));
@@ -337,30 +348,6 @@ public final class FleetService {
             WorkerTable.event(c, clock.instant(), "reimage-undone", w.name(), "reimage did not finish; undone");
             return null;
         });
-    }
-
-    private interface IoWork<T> {
-        T run() throws IOException;
-    }
-
-    /** Runs {@code work} as the only operation on {@code name}; a concurrent one gets {@link Conflict}. */
-    private <T> T exclusiveIo(String name, IoWork<T> work) throws IOException {
-        if (!busy.add(name)) {
-            throw new Conflict(name + " is busy with another operation");
-        }
-        try {
-            return work.run();
-        } finally {
-            busy.remove(name);
-        }
-    }
-
-    private <T> T exclusive(String name, java.util.function.Supplier<T> work) {
-        try {
-            return exclusiveIo(name, work::get);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** ENROLLING row first, then the volumes, then READY and a new export table. */
@@ -433,6 +420,15 @@ public final class FleetService {
         for (Worker w : inventory.transaction(c -> WorkerTable.inState(c, Worker.State.REIMAGING))) {
             log.warn("[fleet] {} was left reimaging by a crash; keeping its old root", w.name());
             undoReimage(w, w.lun(Worker.Role.NEWROOT).map(Worker.Lun::volume).orElse(null));
+        }
+        for (Worker w : inventory.transaction(c -> WorkerTable.inState(c, Worker.State.RESTORING))) {
+            log.warn("[fleet] {} was left mid-rollback by a crash; each volume is as it was or rolled back", w.name());
+            inventory.transaction(c -> {
+                WorkerTable.setState(c, w.id(), Worker.State.READY);
+                WorkerTable.event(c, clock.instant(), "snapshot-rollback-cut", w.name(), "a stop cut the rollback short;"
+                        + " each volume is either as it was or at the snapshot: roll back again to finish it");
+                return null;
+            });
         }
         Set<String> owned = new HashSet<>(inventory.transaction(WorkerTable::ownedVolumes));
         for (var v : store.list()) {

@@ -34,6 +34,8 @@ public record Worker(
         READY,
         /** A reimage is cloning its new root; restart drops the new clone and the worker is READY again. */
         REIMAGING,
+        /** Its volumes are being rolled back to a snapshot, not exported; restart makes it READY again. */
+        RESTORING,
         RETIRED
     }
 

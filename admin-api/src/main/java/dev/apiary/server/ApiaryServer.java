@@ -1,8 +1,12 @@
 package dev.apiary.server;
 
 import dev.apiary.api.ApiServer;
+import dev.apiary.api.EventRoutes;
 import dev.apiary.api.ImageRoutes;
+import dev.apiary.api.JobRoutes;
+import dev.apiary.api.SnapshotRoutes;
 import dev.apiary.api.TokenFile;
+import dev.apiary.api.VolumeRoutes;
 import dev.apiary.api.WorkerRoutes;
 import dev.apiary.api.tls.SelfSignedCertificate;
 import dev.apiary.chap.MasterKey;
@@ -77,10 +81,12 @@ public final class ApiaryServer implements AutoCloseable {
             List<java.net.InetAddress> addresses = new ArrayList<>(List.of(settings.api().getAddress()));
             certificate = SelfSignedCertificate.loadOrCreate(dataDir.resolve("tls"), settings.apiNames(), addresses);
             FleetMetrics metrics = new FleetMetrics(fleet, target, exports, java.util.Optional.ofNullable(pxe));
-            Jobs jobs = new Jobs(Clock.systemUTC());
+            Jobs jobs = new Jobs(inventory, Clock.systemUTC());
             started.add(jobs);
             ApiServer api = new ApiServer(vertx, new TokenFile(dataDir.resolve("api-tokens")), certificate,
-                    new WorkerRoutes(fleet, settings.wakeTo()), new ImageRoutes(store, jobs, fleet), metrics::scrape);
+                    metrics::scrape, List.of(new WorkerRoutes(fleet, settings.wakeTo()), new SnapshotRoutes(fleet),
+                            new EventRoutes(fleet), new ImageRoutes(store, jobs, fleet),
+                            new VolumeRoutes(store, fleet, jobs), new JobRoutes(jobs)));
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);

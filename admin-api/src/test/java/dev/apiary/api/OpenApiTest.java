@@ -32,8 +32,9 @@ class OpenApiTest {
         Vertx vertx = Vertx.vertx();
         try {
             Set<String> routed = new TreeSet<>();
-            for (Route r : new ApiServer(vertx, null, null, new WorkerRoutes(null, null),
-                    new ImageRoutes(null, null, null), () -> "").router().getRoutes()) {
+            var routes = java.util.List.<ApiServer.Routes>of(new WorkerRoutes(null, null), new SnapshotRoutes(null), new EventRoutes(null),
+                    new ImageRoutes(null, null, null), new VolumeRoutes(null, null, null), new JobRoutes(null));
+            for (Route r : new ApiServer(vertx, null, null, () -> "", routes).router().getRoutes()) {
                 if (r.getPath() == null || r.getPath().endsWith("/") || r.methods() == null
                         || r.getPath().equals("/metrics")) {
                     continue; // the catch-all handlers (auth, body, 404), and Prometheus's page outside /api/v1

@@ -241,6 +241,75 @@ class FleetServiceTest {
                 .hasSize(3);
     }
 
+    /** Writes {@code text} at offset 0 of the worker's exported LUN, through the volume the target serves. */
+    void write(int lun, String text) throws Exception {
+        target.exports().targets().get(0).luns().units().get(lun).volume()
+                .write(0, java.nio.ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), true);
+    }
+
+    String read(int lun, int length) throws Exception {
+        var b = java.nio.ByteBuffer.allocate(length);
+        target.exports().targets().get(0).luns().units().get(lun).volume().read(0, b);
+        return new String(b.array(), java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void snapshotsOfAWorkerRollBackItsRootAndDataAsAsked() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        fleet.enroll(A);
+        WorkerSnapshots snaps = fleet.snapshots();
+        write(0, "root-one");
+        write(1, "data-one");
+        WorkerSnapshots.Snapshot s = snaps.create("worker1", "before", WorkerSnapshots.ROLES);
+        assertThat(s.parts()).extracting(WorkerSnapshots.Part::volume)
+                .containsExactlyInAnyOrder("fleet.worker1.root", "fleet.worker1.data");
+        snaps.create("worker1", "root-only", java.util.Set.of(Worker.Role.ROOT));
+        assertThat(snaps.list("worker1")).extracting(WorkerSnapshots.Snapshot::name).containsExactly("before", "root-only");
+        assertThatThrownBy(() -> snaps.create("worker1", "before", WorkerSnapshots.ROLES))
+                .isInstanceOf(FleetService.Conflict.class);
+
+        write(0, "root-two");
+        write(1, "data-two");
+        fleet.snapshots().rollback("worker1", "before", java.util.Set.of(Worker.Role.ROOT));
+        assertThat(read(0, 8)).as("root rolled back").isEqualTo("root-one");
+        assertThat(read(1, 8)).as("data not asked for").isEqualTo("data-two");
+        Worker w = fleet.snapshots().rollback("worker1", "before", java.util.Set.of());
+        assertThat(w.state()).isEqualTo(Worker.State.READY);
+        assertThat(read(1, 8)).as("every volume the snapshot covers").isEqualTo("data-one");
+        assertThat(target.exports().targets()).hasSize(1);
+
+        assertThatThrownBy(() -> snaps.rollback("worker1", "root-only", java.util.Set.of(Worker.Role.DATA)))
+                .isInstanceOf(FleetService.NotFound.class).hasMessageContaining("no data volume");
+        assertThatThrownBy(() -> snaps.rollback("worker1", "nope", java.util.Set.of()))
+                .isInstanceOf(FleetService.NotFound.class);
+        snaps.delete("worker1", "before");
+        assertThat(snaps.list("worker1")).extracting(WorkerSnapshots.Snapshot::name).containsExactly("root-only");
+        assertThat(fleet.events(0, 100)).extracting(WorkerTable.Event::kind)
+                .contains("snapshot", "snapshot-rollback", "snapshot-rolled-back", "snapshot-deleted");
+
+        // A clone made from a worker's snapshot pins it: deleting it is refused, naming the clone.
+        store.clone("fleet.worker1.root", "root-only", "copy");
+        assertThatThrownBy(() -> snaps.delete("worker1", "root-only")).hasMessageContaining("copy");
+        // A reimage's new root starts without snapshots; the old root keeps its own until confirmed.
+        fleet.reimage("worker1", null);
+        assertThat(snaps.list("worker1")).isEmpty();
+    }
+
+    @Test
+    void reconcileEndsARollbackACrashCutShort() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        Worker w = fleet.enroll(A);
+        inventory.transaction(c -> {
+            WorkerTable.setState(c, w.id(), Worker.State.RESTORING);
+            return null;
+        });
+        assertThatThrownBy(() -> fleet.snapshots().create("worker1", "x", WorkerSnapshots.ROLES))
+                .isInstanceOf(FleetService.Conflict.class).hasMessageContaining("RESTORING");
+        fleet.reconcile();
+        assertThat(fleet.worker("worker1").state()).isEqualTo(Worker.State.READY);
+        assertThat(target.exports().targets()).hasSize(1);
+    }
+
     @Test
     void reconcileUndoesAReimageACrashInterrupted() throws Exception {
         FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");

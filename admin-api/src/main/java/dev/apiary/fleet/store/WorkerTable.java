@@ -134,6 +134,32 @@ public final class WorkerTable {
     }
 
     /** Appends to the audit trail. {@code detail} must never hold a secret. */
+    /** Which worker holds a volume, and as what. */
+    public record Owner(String worker, Worker.Role role, int lun) {}
+
+    /** The owners of those of {@code volumes} that a worker holds, by volume name. */
+    public static java.util.Map<String, Owner> owners(Connection c, java.util.Collection<String> volumes)
+            throws SQLException {
+        java.util.Map<String, Owner> out = new java.util.HashMap<>();
+        if (volumes.isEmpty()) {
+            return out;
+        }
+        String marks = String.join(", ", java.util.Collections.nCopies(volumes.size(), "?"));
+        try (PreparedStatement s = c.prepareStatement("SELECT v.volume, w.name, v.role, v.lun FROM worker_volumes v "
+                + "JOIN workers w ON w.id = v.worker_id WHERE v.volume IN (" + marks + ")")) {
+            int i = 1;
+            for (String v : volumes) {
+                s.setString(i++, v);
+            }
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    out.put(r.getString(1), new Owner(r.getString(2), Worker.Role.valueOf(r.getString(3)), r.getInt(4)));
+                }
+            }
+        }
+        return out;
+    }
+
     public static void event(Connection c, Instant at, String kind, String worker, String detail) throws SQLException {
         update(c, "INSERT INTO events (at, kind, worker, detail) VALUES (?, ?, ?, ?)", Timestamp.from(at), kind,
                 worker, detail);
