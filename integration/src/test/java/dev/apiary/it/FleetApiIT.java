@@ -1,0 +1,152 @@
+package dev.apiary.it;
+
+import static dev.apiary.it.ServeIT.field;
+import static dev.apiary.it.ServeIT.get;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apiary.it.ServeIT.Login;
+import dev.apiary.it.ServeIT.Server;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Worker snapshots, volumes and jobs through the real API of a real {@code apiary serve}, with the
+ * worker's disk seen through libiscsi (qemu-io) as the machine would see it.
+ */
+class FleetApiIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    record Api(HttpClient https, String base, String token) {
+        HttpResponse<String> send(String method, String path, String json) throws Exception {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+                    .header("Authorization", "Bearer " + token);
+            b.method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+            return https.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        }
+
+        JsonNode ok(String method, String path, String json, int status) throws Exception {
+            HttpResponse<String> r = send(method, path, json);
+            assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isEqualTo(status);
+            return JSON.readTree(r.body());
+        }
+
+        /** The error's field for a 400, its status otherwise. */
+        String refused(String method, String path, String json) throws Exception {
+            HttpResponse<String> r = send(method, path, json);
+            JsonNode e = JSON.readTree(r.body());
+            assertThat(e.path("message").asText()).as(r.body()).isNotBlank();
+            return r.statusCode() == 400 ? "400 " + e.path("field").asText() : Integer.toString(r.statusCode());
+        }
+    }
+
+    static Tools.Result io(String command, Login l, int lun) {
+        return Tools.run(Duration.ofSeconds(60), "qemu-io", "--image-opts", "-c", command, ServeIT.opts(l, lun));
+    }
+
+    static void pattern(Login l, int lun, int byteValue, boolean expected) {
+        Tools.Result r = io("read -P " + byteValue + " 0 64k", l, lun);
+        assertThat(r.exit()).as(r.all()).isZero();
+        assertThat(!r.out().contains("Pattern verification failed")).as("LUN %d holds 0x%x: %s", lun, byteValue, r.all())
+                .isEqualTo(expected);
+    }
+
+    @Test
+    void snapshotsRollBackWhatTheWorkerWroteAndFlattenIsAJobThatOutlivesARestart() throws Exception {
+        Path data = dir.resolve("data");
+        ServeIT.importGolden(dir, data, new byte[8 << 20], "v1");
+        Path config = dir.resolve("apiary.yaml");
+        Files.writeString(config, """
+                target: {listen: "127.0.0.1:%d"}
+                fleet: {image: golden@v1, data-size: 16M}
+                pxe: {dhcp: off, address: 127.0.0.1, http-port: 0, tftp-port: 0}
+                api: {listen: "127.0.0.1:0"}
+                """.formatted(Tools.freePort()));
+        String token = StoreIT.apiary("token", "create", "--data", data.toString(), "ops").out().trim();
+        HttpClient https = null;
+        long flattenJob;
+        try (Server s = Server.start(dir.resolve("serve1.log"), "--data", data.toString(), "--config", config.toString())) {
+            String ready = s.awaitReady(); // the first start makes the certificate
+            https = HttpClient.newBuilder().sslContext(ServeIT.trusting(data.resolve("tls/api-cert.pem"))).build();
+            Api api = new Api(https, field(ready, "api") + "/api/v1", token);
+            Login l = Login.of(get(field(ready, "boot") + "/boot/52:54:00:ee:00:01"));
+            assertThat(io("write -P 0x11 0 64k", l, 0).exit()).isZero();
+            assertThat(io("write -P 0x22 0 64k", l, 1).exit()).isZero();
+
+            // Snapshot while the worker runs; every refusal names its field or has its status.
+            JsonNode snap = api.ok("POST", "/workers/worker1/snapshots", "{\"name\": \"before\"}", 201);
+            assertThat(snap.path("volumes")).hasSize(2);
+            assertThat(api.refused("POST", "/workers/worker1/snapshots", "{\"name\": \"before\"}")).isEqualTo("409");
+            assertThat(api.refused("POST", "/workers/worker1/snapshots", "{\"name\": \"../x\"}")).isEqualTo("400 name");
+            assertThat(api.refused("POST", "/workers/worker1/snapshots", "{\"name\": \"y\", \"volumes\": [\"swap\"]}"))
+                    .isEqualTo("400 volumes");
+            assertThat(api.refused("POST", "/workers/worker1/snapshots", "[1]")).isEqualTo("400 body");
+            assertThat(api.refused("POST", "/workers/nobody/snapshots", "{\"name\": \"z\"}")).isEqualTo("404");
+            assertThat(api.refused("POST", "/workers/worker1/snapshots/nope/rollback", null)).isEqualTo("404");
+            assertThat(api.send("GET", "/workers/worker1/snapshots", null).body()).contains("\"before\"");
+
+            io("write -P 0x33 0 64k", l, 0);
+            io("write -P 0x44 0 64k", l, 1);
+            JsonNode w = api.ok("POST", "/workers/worker1/snapshots/before/rollback", "{\"volumes\": [\"root\"]}", 200);
+            assertThat(w.path("state").asText()).isEqualTo("READY");
+            pattern(l, 0, 0x11, true); // the same credentials log in again: the export is back
+            pattern(l, 1, 0x44, true); // the data volume was not asked for
+            api.ok("POST", "/workers/worker1/snapshots/before/rollback", null, 200);
+            pattern(l, 1, 0x22, true);
+            assertThat(Files.readString(s.log())).doesNotContain(l.password());
+
+            // Volumes: the store as rbd ls -l shows it, with each volume's worker.
+            JsonNode vols = api.ok("GET", "/volumes?limit=500", null, 200);
+            JsonNode root = null;
+            for (JsonNode v : vols.path("items")) {
+                root = v.path("name").asText().equals("fleet.worker1.root") ? v : root;
+            }
+            assertThat(root).as(vols.toString()).isNotNull();
+            assertThat(root.path("parent").asText()).isEqualTo("golden@v1");
+            assertThat(root.path("worker").path("name").asText()).isEqualTo("worker1");
+            assertThat(root.path("worker").path("role").asText()).isEqualTo("root");
+            assertThat(api.refused("GET", "/volumes/nope", null)).isEqualTo("404");
+            assertThat(api.refused("GET", "/volumes?limit=0", null)).isEqualTo("400 limit");
+            assertThat(api.refused("POST", "/volumes/golden/flatten", null)).as("not a clone").isEqualTo("409");
+            assertThat(api.refused("POST", "/volumes/fleet.worker1.root/flatten", null))
+                    .as("its own snapshot pins it").isEqualTo("409");
+            api.ok("DELETE", "/workers/worker1/snapshots/before", null, 200);
+
+            // Flatten the exported root online, as a job with progress.
+            JsonNode job = api.ok("POST", "/volumes/fleet.worker1.root/flatten", null, 202);
+            flattenJob = job.path("id").asLong();
+            assertThat(job.path("kind").asText()).isEqualTo("flatten");
+            Instant until = Instant.now().plusSeconds(60);
+            while (!api.ok("GET", "/jobs/" + flattenJob, null, 200).path("state").asText().equals("DONE")) {
+                assertThat(Instant.now()).as("flatten finished").isBefore(until);
+                Thread.sleep(200);
+            }
+            assertThat(api.ok("GET", "/volumes/fleet.worker1.root", null, 200).path("parent").isNull()).isTrue();
+            pattern(l, 0, 0x11, true);
+            assertThat(api.refused("GET", "/jobs/x", null)).isEqualTo("400 id");
+            assertThat(api.refused("GET", "/jobs/999999", null)).isEqualTo("404");
+        }
+        // Jobs are kept in the inventory: the finished flatten is still there after a restart.
+        try (Server s = Server.start(dir.resolve("serve2.log"), "--data", data.toString(), "--config", config.toString())) {
+            String ready = s.awaitReady();
+            Api api = new Api(https, field(ready, "api") + "/api/v1", token);
+            JsonNode job = api.ok("GET", "/jobs/" + flattenJob, null, 200);
+            assertThat(job.path("state").asText()).isEqualTo("DONE");
+            assertThat(job.path("done").asLong()).isEqualTo(job.path("total").asLong()).isPositive();
+            assertThat(job.path("finished").asText()).isNotBlank();
+            assertThat(api.ok("GET", "/jobs", null, 200).path("items").get(0).path("id").asLong()).isEqualTo(flattenJob);
+        }
+    }
+}
