@@ -24,7 +24,12 @@ public final class WorkerRoutes implements ApiServer.Routes {
     @Override
     public void mount(Router router, ApiServer api) {
         router.get("/api/v1/workers").handler(ctx -> api.respond(ctx, 200, () -> list(ctx)));
-        router.get("/api/v1/workers/:name").handler(ctx -> api.respond(ctx, 200, () -> view(worker(ctx))));
+        router.get("/api/v1/workers/:name").handler(ctx -> api.respond(ctx, 200, () -> {
+            Worker w = worker(ctx);
+            Map<String, Object> m = view(w);
+            m.put("boot", fleet.boots().boots(w.name(), 1).stream().findFirst().map(BootRoutes::view).orElse(null));
+            return m;
+        }));
         router.post("/api/v1/workers/:name/approve").handler(ctx -> api.respond(ctx, 200,
                 () -> view(fleet.approve(worker(ctx).name()))));
         router.post("/api/v1/workers/:name/replace").handler(ctx -> api.respond(ctx, 200, () -> {

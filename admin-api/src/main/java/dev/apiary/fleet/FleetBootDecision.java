@@ -29,6 +29,11 @@ public final class FleetBootDecision implements BootDecision {
         return fleet.byMac(machine.mac()).isPresent() || mayEnroll(machine.mac());
     }
 
+    @Override
+    public void booting(Machine machine) {
+        fleet.boots().dhcp(machine.mac());
+    }
+
     /** An unknown MAC is enrolled unless enrollment is off or the MAC was replaced (retired workers have none). */
     private boolean mayEnroll(String mac) {
         return fleet.policy().enrollment() != FleetPolicy.Enrollment.OFF && !fleet.revoked(mac);

@@ -36,6 +36,7 @@ public final class FleetService {
     private final SecureRandom random = new SecureRandom();
     private final WorkerLocks locks = new WorkerLocks();
     private final WorkerSnapshots snapshots;
+    private final BootTimeline boots;
 
     /** The operation conflicts with the worker's state or with another operation on it (HTTP 409). */
     public static final class Conflict extends RuntimeException {
@@ -60,6 +61,12 @@ public final class FleetService {
         this.policy = policy;
         this.clock = clock;
         this.snapshots = new WorkerSnapshots(this, inventory, store, exports, locks, clock);
+        this.boots = new BootTimeline(inventory, clock);
+    }
+
+    /** The workers' boot timelines. */
+    public BootTimeline boots() {
+        return boots;
     }
 
     /** Snapshots and rollback of the workers' volumes. */
@@ -461,13 +468,14 @@ public final class FleetService {
         });
     }
 
-    /** Notes that a worker asked for its boot script (its boot timeline's first entry). */
+    /** Notes that a worker asked for its boot script: last seen, the audit trail, its boot timeline. */
     public void seen(Worker w, String what) {
         inventory.transaction(c -> {
             WorkerTable.seen(c, w.id(), clock.instant());
             WorkerTable.event(c, clock.instant(), "boot", w.name(), what);
             return null;
         });
+        boots.script(w.name());
     }
 
     private String seal(String worker, String field, ChapSecret secret) {

@@ -1,6 +1,7 @@
 package dev.apiary.server;
 
 import dev.apiary.api.ApiServer;
+import dev.apiary.api.BootRoutes;
 import dev.apiary.api.EventRoutes;
 import dev.apiary.api.ImageRoutes;
 import dev.apiary.api.JobRoutes;
@@ -69,6 +70,8 @@ public final class ApiaryServer implements AutoCloseable {
             ExportPublisher exports = new ExportPublisher(target, store);
             started.add(exports::close);
             fleet = new FleetService(inventory, store, secrets, exports, settings.fleet(), Clock.systemUTC());
+            started.add(fleet.boots());
+            target.sessions().onLogin(session -> fleet.boots().login(session.targetName()));
             fleet.reconcile(); // publishes the export table before the target accepts a login
             targetAddress = target.listen(settings.listen(), 1, 1);
             Vertx vertx = Vertx.vertx();
@@ -85,6 +88,7 @@ public final class ApiaryServer implements AutoCloseable {
             started.add(jobs);
             ApiServer api = new ApiServer(vertx, new TokenFile(dataDir.resolve("api-tokens")), certificate,
                     metrics::scrape, List.of(new WorkerRoutes(fleet, settings.wakeTo()), new SnapshotRoutes(fleet),
+                            new BootRoutes(fleet),
                             new EventRoutes(fleet), new ImageRoutes(store, jobs, fleet),
                             new VolumeRoutes(store, fleet, jobs), new JobRoutes(jobs)));
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())

@@ -1,5 +1,6 @@
 package dev.apiary.server;
 
+import dev.apiary.fleet.BootTimeline;
 import dev.apiary.fleet.ExportPublisher;
 import dev.apiary.fleet.FleetService;
 import dev.apiary.fleet.Worker;
@@ -9,6 +10,7 @@ import dev.apiary.pxe.PxeServer;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
@@ -19,8 +21,9 @@ import java.util.Optional;
 
 /**
  * What {@code /metrics} shows (Prometheus text format, Micrometer): workers by state, live iSCSI
- * sessions, operations and bytes per exported volume, DHCP and TFTP counters. Gauges read the
- * services when scraped; per-volume counters follow the export table.
+ * sessions, operations and bytes per exported volume, DHCP and TFTP counters, and boot durations
+ * (from a boot's start to each phase it reaches, as a histogram). Gauges read the services when
+ * scraped; per-volume counters follow the export table.
  */
 public final class FleetMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -28,6 +31,8 @@ public final class FleetMetrics {
     private final ExportPublisher exports;
     private final Map<String, List<Meter>> perVolume = new HashMap<>();
     private volatile Map<Worker.State, Long> byState = Map.of();
+    private static final java.time.Duration[] BOOT_BUCKETS = java.util.stream.IntStream.of(1, 2, 5, 10, 20, 30, 60, 120, 300)
+            .mapToObj(java.time.Duration::ofSeconds).toArray(java.time.Duration[]::new);
 
     public FleetMetrics(FleetService fleet, TargetServer target, ExportPublisher exports, Optional<PxeServer> pxe) {
         this.fleet = fleet;
@@ -37,6 +42,13 @@ public final class FleetMetrics {
                     .description("Workers in the inventory by state").tag("state", s.name().toLowerCase(java.util.Locale.ROOT))
                     .register(registry);
         }
+        Map<BootTimeline.Phase, Timer> phases = new java.util.EnumMap<>(BootTimeline.Phase.class);
+        for (BootTimeline.Phase p : BootTimeline.Phase.values()) {
+            phases.put(p, Timer.builder("apiary_boot_phase")
+                    .description("Time from a boot's start (its DHCP offer, or its script) to each phase it reaches")
+                    .tag("phase", p.label()).serviceLevelObjectives(BOOT_BUCKETS).register(registry));
+        }
+        fleet.boots().onPhase((p, d) -> phases.get(p).record(d));
         Gauge.builder("apiary_iscsi_sessions", target, t -> t.sessions().all().size())
                 .description("Live iSCSI sessions").register(registry);
         pxe.ifPresent(p -> {

@@ -32,7 +32,8 @@ class OpenApiTest {
         Vertx vertx = Vertx.vertx();
         try {
             Set<String> routed = new TreeSet<>();
-            var routes = java.util.List.<ApiServer.Routes>of(new WorkerRoutes(null, null), new SnapshotRoutes(null), new EventRoutes(null),
+            var routes = java.util.List.<ApiServer.Routes>of(new WorkerRoutes(null, null), new SnapshotRoutes(null), new BootRoutes(null),
+                    new EventRoutes(null),
                     new ImageRoutes(null, null, null), new VolumeRoutes(null, null, null), new JobRoutes(null));
             for (Route r : new ApiServer(vertx, null, null, () -> "", routes).router().getRoutes()) {
                 if (r.getPath() == null || r.getPath().endsWith("/") || r.methods() == null

@@ -310,6 +310,85 @@ class FleetServiceTest {
         assertThat(target.exports().targets()).hasSize(1);
     }
 
+    /** A clock the test moves. */
+    static final class MovingClock extends Clock {
+        java.time.Instant now = java.time.Instant.parse("2026-11-21T10:00:00Z");
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+
+        void at(int seconds) {
+            now = java.time.Instant.parse("2026-11-21T10:00:00Z").plusSeconds(seconds);
+        }
+    }
+
+    @Test
+    void theBootTimelineFollowsDhcpScriptAndBothLoginsAndKeepsTenBoots() throws Exception {
+        MovingClock clock = new MovingClock();
+        FleetService fleet = new FleetService(inventory, store, secrets, exports,
+                new FleetPolicy(FleetPolicy.Enrollment.AUTO, "worker%d", "iqn.2026-11.dev.apiary.test", "golden@v1",
+                        16 << 20), clock);
+        BootTimeline boots = fleet.boots();
+        List<String> measured = new java.util.ArrayList<>();
+        boots.onPhase((p, d) -> measured.add(p.label() + "=" + d.toSeconds()));
+        String target = "iqn.2026-11.dev.apiary.test:target.worker1";
+
+        boots.dhcp(A); // not a worker yet: remembered until it enrolls
+        clock.at(1);
+        boots.dhcp(A); // UEFI firmware, then iPXE
+        clock.at(2);
+        Worker w = fleet.enroll(A);
+        fleet.seen(w, "script");
+        clock.at(3);
+        fleet.seen(w, "script again"); // a repeat: ignored
+        clock.at(5);
+        boots.login(target);
+        boots.login(""); // a discovery session
+        clock.at(30);
+        boots.login(target);
+        clock.at(31);
+        boots.login(target);
+        boots.drain();
+        List<BootTimeline.Boot> first = boots.boots("worker1", 10);
+        assertThat(first).singleElement().satisfies(b -> {
+            assertThat(b.number()).isEqualTo(1);
+            assertThat(b.phases()).extracting(p -> p.phase() + "@" + p.sinceStart().toSeconds())
+                    .containsExactly("dhcp@0", "script@2", "iscsi-login@5", "os-login@30");
+        });
+        assertThat(measured).containsExactly("script=2", "iscsi-login=5", "os-login=30");
+
+        clock.at(100);
+        boots.dhcp(A); // it rebooted
+        clock.at(104);
+        fleet.seen(w, "script");
+        boots.drain();
+        assertThat(boots.boots("worker1", 10).get(0).phases()).extracting(BootTimeline.Reached::phase)
+                .containsExactly("dhcp", "script");
+        for (int i = 0; i < 12; i++) {
+            clock.at(200 + 10 * i);
+            boots.dhcp(A);
+            clock.at(201 + 10 * i);
+            boots.login(target);
+        }
+        boots.drain();
+        List<BootTimeline.Boot> kept = boots.boots("worker1", 100);
+        assertThat(kept).hasSize(BootTimeline.KEEP);
+        assertThat(kept.get(0).number()).isEqualTo(14);
+        assertThatThrownBy(() -> boots.boots("nobody", 1)).isInstanceOf(FleetService.NotFound.class);
+    }
+
     @Test
     void reconcileUndoesAReimageACrashInterrupted() throws Exception {
         FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");

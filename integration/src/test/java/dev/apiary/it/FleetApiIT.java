@@ -37,6 +37,11 @@ class FleetApiIT {
             return https.send(b.build(), HttpResponse.BodyHandlers.ofString());
         }
 
+        String metrics() throws Exception {
+            return https.send(HttpRequest.newBuilder(URI.create(base.replace("/api/v1", "/metrics")))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body();
+        }
+
         JsonNode ok(String method, String path, String json, int status) throws Exception {
             HttpResponse<String> r = send(method, path, json);
             assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isEqualTo(status);
@@ -84,6 +89,22 @@ class FleetApiIT {
             Login l = Login.of(get(field(ready, "boot") + "/boot/52:54:00:ee:00:01"));
             assertThat(io("write -P 0x11 0 64k", l, 0).exit()).isZero();
             assertThat(io("write -P 0x22 0 64k", l, 1).exit()).isZero();
+
+            // Its boot timeline: the script, then the first login and a later one (as the OS logs in
+            // after the firmware), timed from the start; and in the metrics as durations.
+            Instant soon = Instant.now().plusSeconds(10);
+            JsonNode boot;
+            while ((boot = api.ok("GET", "/workers/worker1", null, 200).path("boot")).path("phases").size() < 3) {
+                assertThat(Instant.now()).as("boot timeline: %s", boot).isBefore(soon);
+                Thread.sleep(100);
+            }
+            assertThat(boot.path("boot").asInt()).isEqualTo(1);
+            assertThat(boot.path("phases").findValuesAsText("phase")).containsExactly("script", "iscsi-login", "os-login");
+            assertThat(boot.path("phases").get(2).path("seconds").asDouble()).isPositive();
+            assertThat(api.ok("GET", "/workers/worker1/boots", null, 200).path("items")).hasSize(1);
+            assertThat(api.metrics())
+                    .containsPattern("apiary_boot_phase_seconds_count\\{phase=\"iscsi-login\"\\} 1")
+                    .containsPattern("apiary_boot_phase_seconds_bucket\\{phase=\"os-login\",le=\"300.0\"\\} 1");
 
             // Snapshot while the worker runs; every refusal names its field or has its status.
             JsonNode snap = api.ok("POST", "/workers/worker1/snapshots", "{\"name\": \"before\"}", 201);

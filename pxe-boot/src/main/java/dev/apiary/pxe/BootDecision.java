@@ -20,4 +20,11 @@ public interface BootDecision {
     default boolean answers(Machine machine) {
         return script(machine).isPresent();
     }
+
+    /**
+     * DHCP is offering {@code machine} boot options (its DISCOVER was answered): a boot begins.
+     * The fleet starts the machine's boot timeline here. Called on DHCP's event loop: hand off,
+     * never block.
+     */
+    default void booting(Machine machine) {}
 }

@@ -281,6 +281,9 @@ public final class FullDhcpService implements AutoCloseable {
                 DhcpMessage.fromInt(DhcpMessage.toInt(config.serverAddress()) & mask | ~mask));
         Optional<PxeClient> pxe = PxeClient.of(m, decision, config.bootFiles());
         String file = pxe.map(p -> p.addBootOptions(m, o)).orElse("");
+        if (pxe.isPresent() && m.messageType() == DhcpMessage.DISCOVER) {
+            decision.booting(pxe.get().machine());
+        }
         Inet4Address siaddr = pxe.isPresent() ? config.serverAddress() : DhcpMessage.ZERO;
         return DhcpMessage.replyTo(m, yiaddr, siaddr, file, o);
     }

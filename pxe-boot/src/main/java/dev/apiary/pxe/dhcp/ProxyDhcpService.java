@@ -151,6 +151,9 @@ public final class ProxyDhcpService implements AutoCloseable {
         DhcpOptions o = new DhcpOptions().putByte(DhcpOptions.MESSAGE_TYPE, replyType)
                 .putAddress(DhcpOptions.SERVER_ID, config.serverAddress());
         String file = client.get().addBootOptions(m, o);
+        if (replyType == DhcpMessage.OFFER) {
+            decision.booting(client.get().machine());
+        }
         log.info("proxyDHCP: {} {} ({}) -> {}", replyType == DhcpMessage.OFFER ? "offer" : "ack",
                 m.mac(), client.get().machine().arch(), client.get().bootFile());
         return Optional.of(DhcpMessage.replyTo(m, DhcpMessage.ZERO, config.serverAddress(), file, o));

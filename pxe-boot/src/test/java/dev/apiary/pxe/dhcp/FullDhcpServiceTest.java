@@ -39,8 +39,20 @@ class FullDhcpServiceTest {
         FullDhcpService.Config c = FullDhcpService.Config.standard(null, SERVER, DhcpMessage.ip("255.255.255.0"),
                 DhcpMessage.ip("10.77.0.100"), DhcpMessage.ip("10.77.0.102"), dir.resolve("leases.txt"),
                 BootFiles.defaults("http://10.77.0.1:8080"));
-        return new FullDhcpService(c.onLoopback(client.address(), clock), m -> Optional.of("#!ipxe\n"), sightings);
+        return new FullDhcpService(c.onLoopback(client.address(), clock), new dev.apiary.pxe.BootDecision() {
+            @Override
+            public Optional<String> script(dev.apiary.pxe.Machine m) {
+                return Optional.of("#!ipxe\n");
+            }
+
+            @Override
+            public void booting(dev.apiary.pxe.Machine m) {
+                booting.add(m.mac());
+            }
+        }, sightings);
     }
+
+    final java.util.List<String> booting = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @AfterEach
     void stop() {
@@ -81,6 +93,7 @@ class FullDhcpServiceTest {
         assertThat(offer.options().get(1).orElseThrow()).containsExactly(255, 255, 255, 0);
         assertThat(offer.options().get(28).orElseThrow()).containsExactly(10, 77, 0, 255);
         assertThat(offer.file()).isEmpty(); // not a PXE client: address only
+        assertThat(booting).as("an OS asking for an address is no boot").isEmpty();
         assertThat(offer.siaddr()).isEqualTo(DhcpMessage.ZERO);
         assertThat(sightings.permits(A, offer.yiaddr())).as("an offer is not yet an address").isFalse();
         DhcpMessage ack = select(A, 1, offer.yiaddr());
@@ -99,6 +112,7 @@ class FullDhcpServiceTest {
         DhcpMessage ipxe = discover(A, 3, new DhcpOptions().putByte(53, 1).putString(77, "iPXE"));
         assertThat(ipxe.file()).isEqualTo("http://10.77.0.1:8080/boot/" + A);
         assertThat(ipxe.yiaddr()).isEqualTo(offer.yiaddr());
+        assertThat(booting).as("each PXE offer tells the boot timeline").containsExactly(A, A);
     }
 
     @Test

@@ -18,9 +18,18 @@ class ProxyDhcpServiceTest {
     static final String MAC = "52:54:00:12:34:56";
     final List<Machine> asked = new CopyOnWriteArrayList<>();
     volatile boolean known = true;
-    final BootDecision decision = m -> {
-        asked.add(m);
-        return known ? Optional.of("#!ipxe\n") : Optional.empty();
+    final List<String> booting = new CopyOnWriteArrayList<>();
+    final BootDecision decision = new BootDecision() {
+        @Override
+        public Optional<String> script(Machine m) {
+            asked.add(m);
+            return known ? Optional.of("#!ipxe\n") : Optional.empty();
+        }
+
+        @Override
+        public void booting(Machine m) {
+            booting.add(m.mac());
+        }
     };
     DhcpTestClient client;
     ProxyDhcpService service;
@@ -51,6 +60,7 @@ class ProxyDhcpServiceTest {
             assertThat(m.arch()).isEqualTo(dev.apiary.pxe.Arch.EFI_X64);
             assertThat(m.ipxe()).isFalse();
         });
+        assertThat(booting).as("the offer starts the boot timeline").containsExactly(MAC);
     }
 
     @Test
@@ -86,6 +96,7 @@ class ProxyDhcpServiceTest {
             assertThat(ack.file()).isEqualTo("snponly.efi");
             assertThat(ack.yiaddr()).isEqualTo(DhcpMessage.ZERO);
             assertThat(ack.xid()).isEqualTo(9);
+            assertThat(booting).as("only an offer starts a boot").isEmpty();
         }
     }
 

@@ -2,7 +2,10 @@ package dev.apiary.iscsi.session;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every live session of a portal set, keyed by the initiator port and target (RFC 7143 §4.4.3: a
@@ -11,7 +14,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the Linux initiator without ever logging out.
  */
 public final class SessionRegistry {
+    private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
+
+    /** Told of each session a login creates (discovery ones too), on the event loop: it must only hand off. */
+    @FunctionalInterface
+    public interface LoginListener {
+        void loggedIn(Session session);
+    }
+
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final List<LoginListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger nextTsih = new AtomicInteger(1);
 
     private static String key(String initiatorName, long isid, String targetName) {
@@ -28,9 +40,21 @@ public final class SessionRegistry {
         }
     }
 
+    public void onLogin(LoginListener listener) {
+        listeners.add(listener);
+    }
+
     /** Registers {@code session}; returns the session it reinstates (now to be closed), or null. */
     Session register(Session session) {
-        return sessions.put(key(session.initiatorName(), session.isid(), session.targetName()), session);
+        Session old = sessions.put(key(session.initiatorName(), session.isid(), session.targetName()), session);
+        for (LoginListener l : listeners) {
+            try {
+                l.loggedIn(session);
+            } catch (RuntimeException e) {
+                log.warn("[iscsi] a login listener failed", e); // the login itself stands
+            }
+        }
+        return old;
     }
 
     void remove(Session session) {

@@ -262,6 +262,24 @@ class ChapLoginTest {
     }
 
     @Test
+    void loginListenersHearEachSessionAndNoFailedLogin() throws IOException {
+        long isid = 0x80_0bad_0bad_02L;
+        List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        target.server.sessions().onLogin(s -> {
+            if (s.isid() == isid) {
+                told.add(s.initiatorName() + " " + s.targetName());
+            }
+        });
+        try (TestInitiator first = target.loggedInWithIsid(ADMITTED, isid);
+                TestInitiator forger = target.connect().isid(isid)) {
+            assertThat(forger.login(ADMITTED, IQN, USER, "notthesecret123", ChapAlgorithm.SHA256, null, Map.of())
+                    .status()).isEqualTo(0x0201);
+            writeAndReadBack(first, 1100, 4);
+        }
+        assertThat(told).containsExactly(ADMITTED + " " + IQN);
+    }
+
+    @Test
     void failedLoginDoesNotReinstateTheSession() throws IOException {
         long isid = 0x80_0bad_0bad_01L;
         try (TestInitiator first = target.loggedInWithIsid(ADMITTED, isid);
