@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * one of) starts a new boot when it is where boots begin (DHCP, or the script when DHCP is not
  * ours), otherwise it is a repeat and ignored (the approval loop fetches its script every few
  * seconds; UEFI firmware and then iPXE both DHCP). A second iSCSI login in a boot is the OS
- * taking the disk over from the firmware (iBFT, open-iscsi). Phases arrive from event loops, so
- * they are written on one thread of their own, in order.
+ * taking the disk over from the firmware (iBFT, open-iscsi); the booted worker's agent reports
+ * the phases after that. Phases arrive from event loops, so they are written on one thread of
+ * their own, in order.
  */
 public final class BootTimeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BootTimeline.class);
@@ -38,8 +39,13 @@ public final class BootTimeline implements AutoCloseable {
     /** How long before its first script request an unknown machine's DHCP counts as its boot's start. */
     static final Duration ENROLLING = Duration.ofMinutes(5);
 
+    /** Apiary sees the first four; the worker's agent reports the rest (docs/worker-image.md). */
     public enum Phase {
-        DHCP, SCRIPT, ISCSI_LOGIN, OS_LOGIN;
+        DHCP, SCRIPT, ISCSI_LOGIN, OS_LOGIN, USERSPACE, DATA_MOUNTED, MAINTENANCE_DONE;
+
+        boolean reported() {
+            return compareTo(USERSPACE) >= 0;
+        }
 
         public String label() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -102,6 +108,13 @@ public final class BootTimeline implements AutoCloseable {
         if (!targetIqn.isEmpty()) { // a discovery session names no target
             later(By.TARGET, targetIqn, Phase.ISCSI_LOGIN);
         }
+    }
+
+    /** The worker's agent reports {@code label}; only the phases an agent reports are taken. */
+    public void reported(String mac, String label) {
+        Phase p = Phase.of(label).filter(Phase::reported).orElseThrow(() -> new IllegalArgumentException(
+                "unknown phase " + label + "; an agent reports userspace, data-mounted or maintenance-done"));
+        later(By.MAC, mac, p);
     }
 
     /** The worker's last boots, newest first. */
@@ -189,7 +202,6 @@ public final class BootTimeline implements AutoCloseable {
             return false;
         }
         boolean stale = boot.get(boot.size() - 1).at().plus(STALE).isBefore(at);
-        // A phase we do not know is the worker's agent reporting: later than all of ours.
         boolean past = boot.stream().anyMatch(r -> Phase.of(r.phase()).map(p -> p.compareTo(phase) > 0).orElse(true));
         return stale || past;
     }

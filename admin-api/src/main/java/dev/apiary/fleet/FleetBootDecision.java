@@ -34,6 +34,18 @@ public final class FleetBootDecision implements BootDecision {
         fleet.boots().dhcp(machine.mac());
     }
 
+    /** The worker's agent: a boot phase for its timeline, and what it runs for the audit trail. */
+    @Override
+    public boolean report(Machine machine, String phase, java.util.Map<String, String> details) {
+        Optional<Worker> w = fleet.byMac(machine.mac());
+        if (w.isEmpty()) {
+            return false;
+        }
+        fleet.boots().reported(machine.mac(), phase);
+        fleet.audit(w.get(), "agent", phase + (details.isEmpty() ? "" : " " + details));
+        return true;
+    }
+
     /** An unknown MAC is enrolled unless enrollment is off or the MAC was replaced (retired workers have none). */
     private boolean mayEnroll(String mac) {
         return fleet.policy().enrollment() != FleetPolicy.Enrollment.OFF && !fleet.revoked(mac);

@@ -360,14 +360,23 @@ class FleetServiceTest {
         boots.login(target);
         clock.at(31);
         boots.login(target);
+        clock.at(40);
+        FleetBootDecision decision = new FleetBootDecision(fleet, List.of());
+        dev.apiary.pxe.Machine machine = new dev.apiary.pxe.Machine(A, null, true, Optional.empty());
+        assertThat(decision.report(machine, "userspace", java.util.Map.of("version", "v1"))).isTrue();
+        assertThat(decision.report(new dev.apiary.pxe.Machine(B, null, true, Optional.empty()), "userspace",
+                java.util.Map.of())).as("not a worker").isFalse();
+        assertThatThrownBy(() -> decision.report(machine, "dhcp", java.util.Map.of()))
+                .as("only what an agent reports").isInstanceOf(IllegalArgumentException.class);
         boots.drain();
         List<BootTimeline.Boot> first = boots.boots("worker1", 10);
         assertThat(first).singleElement().satisfies(b -> {
             assertThat(b.number()).isEqualTo(1);
             assertThat(b.phases()).extracting(p -> p.phase() + "@" + p.sinceStart().toSeconds())
-                    .containsExactly("dhcp@0", "script@2", "iscsi-login@5", "os-login@30");
+                    .containsExactly("dhcp@0", "script@2", "iscsi-login@5", "os-login@30", "userspace@40");
         });
-        assertThat(measured).containsExactly("script=2", "iscsi-login=5", "os-login=30");
+        assertThat(measured).containsExactly("script=2", "iscsi-login=5", "os-login=30", "userspace=40");
+        assertThat(fleet.events(0, 100)).extracting(WorkerTable.Event::detail).contains("userspace {version=v1}");
 
         clock.at(100);
         boots.dhcp(A); // it rebooted

@@ -27,4 +27,13 @@ public interface BootDecision {
      * never block.
      */
     default void booting(Machine machine) {}
+
+    /**
+     * The machine, booted, reports a phase (its agent: {@code userspace}, {@code data-mounted},
+     * ...) with details such as its image version. Returns false when it is no machine the
+     * decision knows. Called off the event loop.
+     */
+    default boolean report(Machine machine, String phase, java.util.Map<String, String> details) {
+        return false;
+    }
 }

@@ -26,10 +26,17 @@ import org.slf4j.LoggerFactory;
  * {@code GET /files/...} serves kernels, initrds and other large files from a directory, with
  * Range requests (RFC 9110 §14) and no path escapes. File transfers are admitted up to a cap; a
  * request over the cap waits for a slot rather than failing, so fifty machines powering on
- * together all come up.
+ * together all come up. {@code POST /boot/{mac}/report} takes a booted machine's report of a
+ * boot phase (its agent), from the same address only, as a small form.
  */
 public final class BootHttpService {
     private static final Logger log = LoggerFactory.getLogger(BootHttpService.class);
+
+    /** A report is a few short fields; anything bigger is refused (413) before it is read. */
+    static final int REPORT_LIMIT = 1024;
+    private static final java.util.regex.Pattern PHASE = java.util.regex.Pattern.compile("[a-z][a-z0-9-]{0,31}");
+    /** Printable ASCII without '&', '=' or controls: what a version or hostname may hold. */
+    private static final java.util.regex.Pattern DETAIL = java.util.regex.Pattern.compile("[A-Za-z0-9._:+~@-]{1,64}");
 
     private final Vertx vertx;
     private final BootDecision decision;
@@ -64,6 +71,8 @@ public final class BootHttpService {
     public Future<Integer> listen(String host, int port) {
         Router router = Router.router(vertx);
         router.get("/boot/:mac").handler(this::script);
+        router.post("/boot/:mac/report").handler(io.vertx.ext.web.handler.BodyHandler.create()
+                .setBodyLimit(REPORT_LIMIT).setHandleFileUploads(false)).handler(this::report);
         router.get("/files/*").handler(this::admit);
         router.get("/files/*").handler(StaticHandler.create(FileSystemAccess.ROOT, files.toString())
                 .setDirectoryListing(false)
@@ -81,23 +90,68 @@ public final class BootHttpService {
         return server == null ? Future.succeededFuture() : server.close();
     }
 
-    private void script(RoutingContext ctx) {
+    /** The machine the request is from: its MAC parsed, its address checked against DHCP; empty once answered. */
+    private Optional<Machine> machine(RoutingContext ctx, String what) {
         Optional<String> parsed = Machine.parseMac(ctx.pathParam("mac"));
         if (parsed.isEmpty()) {
             ctx.response().setStatusCode(400).end("not a MAC address\n");
-            return;
+            return Optional.empty();
         }
         String mac = parsed.get();
         String archParam = ctx.request().getParam("arch");
         Arch arch = archParam == null ? null : archFromIpxe(archParam);
         Optional<InetAddress> from = address(ctx.request().remoteAddress().hostAddress());
         if (sightings != null && (from.isEmpty() || !sightings.permits(mac, from.get()))) {
-            log.info("[http] refused the boot script of {} to {}: not the address it took by DHCP", mac,
+            log.info("[http] refused the {} of {} to {}: not the address it took by DHCP", what, mac,
                     from.map(InetAddress::getHostAddress).orElse("?"));
-            ctx.response().setStatusCode(403).end("a boot script is served only to the address its machine took by DHCP\n");
+            ctx.response().setStatusCode(403).end("only the address a machine took by DHCP may fetch or report for it\n");
+            return Optional.empty();
+        }
+        return Optional.of(new Machine(mac, arch, true, from));
+    }
+
+    /** {@code phase=...&version=...&hostname=...}: checked, then handed to the decision off the event loop. */
+    private void report(RoutingContext ctx) {
+        String phase = ctx.request().getFormAttribute("phase");
+        if (phase == null || !PHASE.matcher(phase).matches()) {
+            ctx.response().setStatusCode(400).end("phase must be 1-32 of a-z 0-9 - starting with a letter\n");
             return;
         }
-        Machine m = new Machine(mac, arch, true, from);
+        java.util.Map<String, String> details = new java.util.TreeMap<>();
+        for (String key : new String[] {"version", "hostname"}) {
+            String v = ctx.request().getFormAttribute(key);
+            if (v != null && !DETAIL.matcher(v).matches()) {
+                ctx.response().setStatusCode(400).end(key + " must be 1-64 of A-Z a-z 0-9 . _ : + ~ @ -\n");
+                return;
+            }
+            if (v != null) {
+                details.put(key, v);
+            }
+        }
+        Optional<Machine> m = machine(ctx, "report");
+        if (m.isEmpty()) {
+            return;
+        }
+        vertx.executeBlocking(() -> decision.report(m.get(), phase, details), false).onComplete(r -> {
+            if (r.failed()) {
+                log.warn("[http] report {} of {} failed: {}", phase, m.get().mac(), r.cause().toString());
+                ctx.response().setStatusCode(r.cause() instanceof IllegalArgumentException ? 400 : 500)
+                        .end(r.cause() instanceof IllegalArgumentException ? r.cause().getMessage() + "\n"
+                                : "the report failed; see the server log\n");
+            } else {
+                ctx.response().setStatusCode(r.result() ? 204 : 404).end(r.result() ? "" : "no such machine\n");
+            }
+        });
+    }
+
+    private void script(RoutingContext ctx) {
+        Optional<Machine> machine = machine(ctx, "boot script");
+        if (machine.isEmpty()) {
+            return;
+        }
+        Machine m = machine.get();
+        String mac = m.mac();
+        Optional<InetAddress> from = m.address();
         String who = mac;
         // A decision may read files or enroll a machine (disk and database work): off the event loop.
         vertx.executeBlocking(() -> decision.script(m), false).onComplete(r -> {

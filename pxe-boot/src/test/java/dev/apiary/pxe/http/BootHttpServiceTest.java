@@ -2,6 +2,8 @@ package dev.apiary.pxe.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.apiary.pxe.BootDecision;
+import dev.apiary.pxe.Machine;
 import dev.apiary.pxe.Sightings;
 import dev.apiary.pxe.StaticBootDecision;
 import io.vertx.core.Vertx;
@@ -14,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -131,6 +135,52 @@ class BootHttpServiceTest {
             r = fetch.get();
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).contains("APIARY-SCRIPT-OK");
+        } finally {
+            held.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    HttpResponse<String> report(int port, String mac, String form) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/boot/" + mac + "/report"))
+                .header("Content-Type", "application/x-www-form-urlencoded").timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aBootedMachineReportsItsPhasesFromItsOwnAddressOnly() throws Exception {
+        List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        BootDecision decision = new BootDecision() {
+            @Override
+            public Optional<String> script(Machine m) {
+                return Optional.empty();
+            }
+
+            @Override
+            public boolean report(Machine m, String phase, Map<String, String> details) {
+                told.add(m.mac() + " " + phase + " " + details);
+                return m.mac().endsWith(":56");
+            }
+        };
+        Sightings sightings = new Sightings(Duration.ofMinutes(5), java.time.Clock.systemUTC());
+        BootHttpService held = new BootHttpService(vertx, decision, dir.resolve("files"), 2, sightings);
+        int port = held.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try {
+            String mac = "52:54:00:12:34:56";
+            assertThat(report(port, mac, "phase=userspace").statusCode()).as("no DHCP seen").isEqualTo(403);
+            sightings.saw(mac, java.net.InetAddress.getByName("127.0.0.1"));
+            sightings.saw("52:54:00:12:34:57", java.net.InetAddress.getByName("127.0.0.1"));
+            assertThat(report(port, mac, "phase=userspace&version=v2&hostname=worker1").statusCode()).isEqualTo(204);
+            assertThat(report(port, "52:54:00:12:34:57", "phase=userspace").statusCode()).as("unknown").isEqualTo(404);
+            assertThat(report(port, mac, "version=v2").statusCode()).as("no phase").isEqualTo(400);
+            assertThat(report(port, mac, "phase=Up%0aX").statusCode()).isEqualTo(400);
+            assertThat(report(port, mac, "phase=userspace&version=%3Cscript%3E").statusCode()).isEqualTo(400);
+            assertThat(report(port, mac, "phase=userspace&hostname=" + "h".repeat(65)).statusCode()).isEqualTo(400);
+            assertThat(report(port, mac, "phase=userspace&pad=" + "x".repeat(4096)).statusCode()).as("too big")
+                    .isEqualTo(413);
+            assertThat(report(port, "nope", "phase=userspace").statusCode()).isEqualTo(400);
+            assertThat(told).containsExactly(mac + " userspace {hostname=worker1, version=v2}",
+                    "52:54:00:12:34:57 userspace {}");
+            assertThat(get("/boot/52:54:00:12:34:56").statusCode()).as("the other service still serves").isEqualTo(200);
         } finally {
             held.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
