@@ -1,5 +1,6 @@
 package dev.apiary.api;
 
+import dev.apiary.fleet.Images;
 import dev.apiary.fleet.Jobs;
 import dev.apiary.lun.VolumeStore;
 import io.vertx.ext.web.Router;
@@ -27,7 +28,7 @@ public final class ImageRoutes implements ApiServer.Routes {
     @Override
     public void mount(Router router, ApiServer api) {
         router.get("/api/v1/images").handler(ctx -> api.respond(ctx, 200, () -> Map.of("items",
-                store.list().stream().filter(v -> !v.name().startsWith("fleet.")).map(ImageRoutes::view).toList())));
+                fleet.images().list().stream().map(ImageRoutes::view).toList())));
         router.post("/api/v1/images").handler(ctx -> api.respond(ctx, 202, () -> {
             var body = WorkerRoutes.body(ctx);
             String name = name(body.path("name").asText(null), "name");
@@ -46,15 +47,13 @@ public final class ImageRoutes implements ApiServer.Routes {
         }));
         router.post("/api/v1/images/:name/versions").handler(ctx -> api.respond(ctx, 201, () -> {
             String image = name(ctx.pathParam("name"), "name");
-            String version = name(WorkerRoutes.body(ctx).path("version").asText(null), "version");
-            if (store.info(image).isEmpty() || image.startsWith("fleet.")) {
-                throw ApiError.notFound("no image " + image);
+            var body = WorkerRoutes.body(ctx);
+            String version = name(body.path("version").asText(null), "version");
+            String note = body.path("note").asText(null);
+            if (note != null && note.length() > 4000) {
+                throw ApiError.badRequest("note", "note holds at most 4000 characters");
             }
-            if (store.info(image).get().snapshots().stream().anyMatch(s -> s.name().equals(version))) {
-                throw ApiError.conflict(image + "@" + version + " exists");
-            }
-            store.snapshot(image, version);
-            return view(store.info(image).orElseThrow());
+            return view(fleet.images().seal(image, version, note));
         }));
         router.get("/api/v1/fleet").handler(ctx -> api.respond(ctx, 200, this::fleetView));
         router.put("/api/v1/fleet/image").handler(ctx -> api.respond(ctx, 200, () -> {
@@ -88,12 +87,19 @@ public final class ImageRoutes implements ApiServer.Routes {
         return v;
     }
 
-    static Map<String, Object> view(VolumeStore.VolumeInfo v) {
+    static Map<String, Object> view(Images.Image i) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", v.name());
-        m.put("size", v.size());
-        m.put("versions", v.snapshots().stream().map(s -> Map.of("version", s.name(), "image", v.name() + "@" + s.name(),
-                "clones", s.clones().size())).toList());
+        m.put("name", i.name());
+        m.put("size", i.size());
+        m.put("versions", i.versions().stream().map(v -> {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("version", v.version());
+            r.put("image", v.ref());
+            r.put("clones", v.clones());
+            r.put("sealedAt", v.sealedAt().map(Object::toString).orElse(null));
+            r.put("note", v.note().orElse(null));
+            return r;
+        }).toList());
         return m;
     }
 }

@@ -37,6 +37,7 @@ public final class FleetService {
     private final WorkerLocks locks = new WorkerLocks();
     private final WorkerSnapshots snapshots;
     private final BootTimeline boots;
+    private final Images images;
 
     /** The operation conflicts with the worker's state or with another operation on it (HTTP 409). */
     public static final class Conflict extends RuntimeException {
@@ -62,6 +63,12 @@ public final class FleetService {
         this.clock = clock;
         this.snapshots = new WorkerSnapshots(this, inventory, store, exports, locks, clock);
         this.boots = new BootTimeline(inventory, clock);
+        this.images = new Images(inventory, store, clock);
+    }
+
+    /** Golden images and their versions. */
+    public Images images() {
+        return images;
     }
 
     /** The workers' boot timelines. */
@@ -437,6 +444,7 @@ public final class FleetService {
                 return null;
             });
         }
+        images.reconcile();
         Set<String> owned = new HashSet<>(inventory.transaction(WorkerTable::ownedVolumes));
         for (var v : store.list()) {
             if (v.name().startsWith("fleet.") && !owned.contains(v.name())) {

@@ -399,6 +399,22 @@ class FleetServiceTest {
     }
 
     @Test
+    void imageVersionsAreKeptInTheInventoryWithWhenAndWhy() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        fleet.reconcile(); // golden@v1 was sealed with the store alone: it gets its row
+        fleet.enroll(A);
+        Images.Image g = fleet.images().seal("golden", "v2", "apt full-upgrade");
+        assertThat(g.versions()).extracting(Images.Version::version, Images.Version::clones, v -> v.note().orElse(null))
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("v1", 1, "found in the store at start"),
+                        org.assertj.core.groups.Tuple.tuple("v2", 0, "apt full-upgrade"));
+        assertThat(g.versions()).allSatisfy(v -> assertThat(v.sealedAt()).isPresent());
+        assertThatThrownBy(() -> fleet.images().seal("golden", "v2", null)).isInstanceOf(FleetService.Conflict.class);
+        assertThatThrownBy(() -> fleet.images().seal("fleet.worker1.root", "x", null))
+                .as("a worker's volume is no image").isInstanceOf(FleetService.NotFound.class);
+        assertThat(fleet.images().list()).extracting(Images.Image::name).containsExactly("golden");
+    }
+
+    @Test
     void reconcileUndoesAReimageACrashInterrupted() throws Exception {
         FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
         Worker w = fleet.enroll(A);
