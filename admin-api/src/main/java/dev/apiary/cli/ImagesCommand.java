@@ -33,7 +33,7 @@ public final class ImagesCommand implements Runnable {
     }
 
     @Command(name = "ls", mixinStandardHelpOptions = true, description = "Every image with its versions.")
-    static final class Ls extends WorkersCommand.Base {
+    static final class Ls extends ApiCommand {
         @Override
         JsonNode call(ApiClient api) throws Exception {
             return api.get("/images").path("items");
@@ -48,7 +48,7 @@ public final class ImagesCommand implements Runnable {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = "Import a raw image file (a path on the server) as a new image, with a progress bar.")
-    static final class Import extends WorkersCommand.Base {
+    static final class Import extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
@@ -88,7 +88,7 @@ public final class ImagesCommand implements Runnable {
 
     @Command(name = "seal", mixinStandardHelpOptions = true,
             description = "Seal the image as it is now as VERSION, which workers' roots can be cloned from.")
-    static final class Seal extends WorkersCommand.Base {
+    static final class Seal extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
@@ -109,7 +109,7 @@ public final class ImagesCommand implements Runnable {
 
     @Command(name = "use", mixinStandardHelpOptions = true,
             description = "Clone new machines' roots from IMAGE@VERSION from now on (existing workers: reimage).")
-    static final class Use extends WorkersCommand.Base {
+    static final class Use extends ApiCommand {
         @Parameters(paramLabel = "IMAGE@VERSION")
         String image;
 

@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -27,41 +25,11 @@ public final class WorkersCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** What every workers subcommand shares: the API connection, --json, and error reporting. */
-    abstract static class Base implements Callable<Integer> {
-        @Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
-        @Mixin
-        ApiClient api;
-
-        @Option(names = "--json", description = "Print the API's JSON instead of a table.")
-        boolean json;
-
-        abstract JsonNode call(ApiClient api) throws Exception;
-
-        void table(PrintWriter out, JsonNode result) {
-            WorkersCommand.table(out, java.util.List.of(result));
-        }
-
+    /** A workers subcommand: by default its answer is one worker, shown as a row of the table. */
+    abstract static class Base extends ApiCommand {
         @Override
-        public Integer call() {
-            PrintWriter out = spec.commandLine().getOut();
-            try {
-                JsonNode r = call(api);
-                if (json) {
-                    out.println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
-                } else {
-                    table(out, r);
-                }
-                return 0;
-            } catch (ApiClient.Failure e) {
-                spec.commandLine().getErr().println("apiary " + spec.parent().name() + ": " + e.getMessage());
-                return 1;
-            } catch (Exception e) {
-                spec.commandLine().getErr().println("apiary " + spec.parent().name() + ": " + e);
-                return 1;
-            }
+        void table(PrintWriter out, JsonNode worker) {
+            WorkersCommand.table(out, java.util.List.of(worker));
         }
     }
 

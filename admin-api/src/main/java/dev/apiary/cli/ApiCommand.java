@@ -1,0 +1,54 @@
+package dev.apiary.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * What every command that talks to the API shares: the connection ({@link ApiClient}), {@code --json}
+ * or a table, and error reporting ({@code apiary GROUP: message}, exit 1). A subcommand fetches or
+ * changes something in {@link #call(ApiClient)} and says how it looks as a table.
+ */
+abstract class ApiCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    ApiClient api;
+
+    @Option(names = "--json", description = "Print the API's JSON instead of a table.")
+    boolean json;
+
+    /** Does the work; the answer is printed as JSON or by {@link #table}. */
+    abstract JsonNode call(ApiClient api) throws Exception;
+
+    /** How {@code result} looks without {@code --json}. */
+    abstract void table(PrintWriter out, JsonNode result);
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+            JsonNode r = call(api);
+            if (json) {
+                out.println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
+            } else {
+                table(out, r);
+            }
+            return 0;
+        } catch (ApiClient.Failure e) {
+            return fail(e.getMessage());
+        } catch (Exception e) {
+            return fail(e.toString());
+        }
+    }
+
+    /** Reports a failure the way every API command does, and gives the exit status (1). */
+    int fail(String message) {
+        spec.commandLine().getErr().println("apiary " + spec.parent().name() + ": " + message);
+        return 1;
+    }
+}
