@@ -2,6 +2,9 @@ package dev.apiary.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,5 +53,17 @@ abstract class ApiCommand implements Callable<Integer> {
     int fail(String message) {
         spec.commandLine().getErr().println("apiary " + spec.parent().name() + ": " + message);
         return 1;
+    }
+
+    /** A timestamp from the API for a table: to the second, or "-" when there is none. */
+    static String time(JsonNode at) {
+        if (!at.isTextual() || at.asText().isEmpty()) {
+            return "-";
+        }
+        try {
+            return Instant.parse(at.asText()).truncatedTo(ChronoUnit.SECONDS).toString();
+        } catch (DateTimeParseException e) {
+            return at.asText();
+        }
     }
 }

@@ -60,24 +60,9 @@ public final class ImagesCommand implements Runnable {
             ObjectNode body = ApiClient.JSON.createObjectNode().put("name", name)
                     .put("source", file.toAbsolutePath().normalize().toString());
             JsonNode job = api.post("/images", body);
-            ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), "import " + name);
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.HOURS.toNanos(24);
-            while (System.nanoTime() < deadline) {
-                job = api.get("/jobs/" + job.path("id").asLong());
-                String state = job.path("state").asText();
-                if (job.path("total").asLong() > 0) {
-                    bar.update(job.path("done").asLong(), job.path("total").asLong());
-                }
-                if (state.equals("DONE")) {
-                    bar.done();
-                    return job;
-                }
-                if (state.equals("FAILED")) {
-                    throw new ApiClient.Failure(0, "import " + name + " failed: " + job.path("error").asText());
-                }
-                Thread.sleep(500);
-            }
-            throw new ApiClient.Failure(0, "import " + name + " did not finish in 24 h");
+            spec.commandLine().getErr().println("apiary images: importing " + name + " as job " + job.path("id").asText()
+                    + " (./apiary jobs wait " + job.path("id").asText() + " to watch it from elsewhere)");
+            return JobsCommand.await(api, job, spec.commandLine().getErr(), java.time.Duration.ofHours(24));
         }
 
         @Override
