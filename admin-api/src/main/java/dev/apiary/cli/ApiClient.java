@@ -68,18 +68,7 @@ public final class ApiClient {
     }
 
     private JsonNode send(HttpRequest.Builder b, String path) throws Exception {
-        String t = token != null ? token : System.getenv("APIARY_TOKEN");
-        if (t == null || t.isBlank()) {
-            throw new Failure(401, "no token: pass --token or set APIARY_TOKEN (./apiary token create NAME)");
-        }
-        HttpClient client = HttpClient.newBuilder().sslContext(trust()).connectTimeout(Duration.ofSeconds(10)).build();
-        HttpResponse<String> r;
-        try {
-            r = client.send(b.header("Authorization", "Bearer " + t).timeout(Duration.ofMinutes(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new Failure(0, "cannot reach " + api + ": " + e.getMessage());
-        }
+        HttpResponse<String> r = exchange(b.timeout(Duration.ofMinutes(5)), HttpResponse.BodyHandlers.ofString());
         JsonNode body;
         try {
             body = JSON.readTree(r.body());
@@ -87,10 +76,58 @@ public final class ApiClient {
             throw new Failure(r.statusCode(), "HTTP " + r.statusCode() + " from " + path);
         }
         if (r.statusCode() / 100 != 2) {
-            String field = body.path("field").isMissingNode() ? "" : " (" + body.path("field").asText() + ")";
-            throw new Failure(r.statusCode(), body.path("message").asText("HTTP " + r.statusCode()) + field);
+            throw failure(r.statusCode(), body);
         }
         return body;
+    }
+
+    /**
+     * A GET whose body is read line by line as it arrives, for a server-sent event stream: the
+     * stream ends when the server ends the response; closing it closes the connection. Only the
+     * wait for the response's headers is bounded ({@code headerTimeout}).
+     */
+    java.util.stream.Stream<String> lines(String path, java.util.Map<String, String> headers, Duration headerTimeout)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).GET().timeout(headerTimeout);
+        headers.forEach(b::header);
+        HttpResponse<java.util.stream.Stream<String>> r = exchange(b, HttpResponse.BodyHandlers.ofLines());
+        if (r.statusCode() / 100 != 2) {
+            String text;
+            try (java.util.stream.Stream<String> body = r.body()) {
+                text = String.join("\n", body.toList());
+            } catch (java.io.UncheckedIOException e) {
+                text = "";
+            }
+            JsonNode body;
+            try {
+                body = JSON.readTree(text);
+            } catch (IOException e) {
+                body = JSON.createObjectNode();
+            }
+            throw failure(r.statusCode(), body);
+        }
+        return r.body();
+    }
+
+    /** Sends with the token over HTTPS trusting only the server's certificate; no answer at all is status 0. */
+    private <T> HttpResponse<T> exchange(HttpRequest.Builder b, HttpResponse.BodyHandler<T> handler) throws Exception {
+        String t = token != null ? token : System.getenv("APIARY_TOKEN");
+        if (t == null || t.isBlank()) {
+            throw new Failure(401, "no token: pass --token or set APIARY_TOKEN (./apiary token create NAME)");
+        }
+        HttpClient client = HttpClient.newBuilder().sslContext(trust()).connectTimeout(Duration.ofSeconds(10)).build();
+        try {
+            return client.send(b.header("Authorization", "Bearer " + t).build(), handler);
+        } catch (IOException e) {
+            throw new Failure(0, "cannot reach " + api + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+        }
+    }
+
+    /** The server's error ({@code message}, and {@code field} for a bad request) as a failure. */
+    private static Failure failure(int status, JsonNode body) {
+        String field = body.path("field").isMissingNode() || body.path("field").isNull() ? ""
+                : " (" + body.path("field").asText() + ")";
+        return new Failure(status, body.path("message").asText("HTTP " + status) + field);
     }
 
     /** Trusts exactly the server's certificate: it is self-signed, and nothing else should be trusted for it. */

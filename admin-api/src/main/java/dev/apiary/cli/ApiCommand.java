@@ -25,7 +25,7 @@ abstract class ApiCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the API's JSON instead of a table.")
     boolean json;
 
-    /** Does the work; the answer is printed as JSON or by {@link #table}. */
+    /** Does the work; the answer is printed as JSON or {@link #table}, or null when it printed as it went. */
     abstract JsonNode call(ApiClient api) throws Exception;
 
     /** How {@code result} looks without {@code --json}. */
@@ -36,7 +36,9 @@ abstract class ApiCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try {
             JsonNode r = call(api);
-            if (json) {
+            if (r == null) {
+                return 0;
+            } else if (json) {
                 out.println(ApiClient.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
             } else {
                 table(out, r);
