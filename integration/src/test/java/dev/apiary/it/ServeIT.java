@@ -43,7 +43,12 @@ class ServeIT {
         static Server start(Path log, List<String> jvmArgs, String... args) throws Exception {
             List<String> serveArgs = new ArrayList<>(List.of("serve"));
             serveArgs.addAll(List.of(args));
-            List<String> cmd = Tools.apiary(jvmArgs, serveArgs);
+            return launch(log, jvmArgs, serveArgs);
+        }
+
+        /** Any apiary command the same way (e.g. one that prints as it goes): stdout queued, stderr to {@code log}. */
+        static Server launch(Path log, List<String> jvmArgs, List<String> args) throws Exception {
+            List<String> cmd = Tools.apiary(jvmArgs, args);
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
             Thread t = new Thread(() -> {
