@@ -57,6 +57,12 @@ abstract class ApiCommand implements Callable<Integer> {
         return 1;
     }
 
+    /** A page's cursor for the next page, or null on the last page (a string or a number, as the route has it). */
+    static String next(JsonNode page) {
+        JsonNode n = page.path("next");
+        return n.isTextual() || n.isNumber() ? n.asText() : null;
+    }
+
     /** A timestamp from the API for a table: to the second, or "-" when there is none. */
     static String time(JsonNode at) {
         if (!at.isTextual() || at.asText().isEmpty()) {

@@ -60,10 +60,11 @@ public final class EventsCommand implements Runnable {
             while (all.size() < limit) {
                 JsonNode page = api.get("/events?after=" + cursor + "&limit=" + Math.min(MAX_PAGE, limit - all.size()));
                 page.path("items").forEach(all::add);
-                if (!page.path("next").isTextual() || page.path("items").isEmpty()) {
+                String next = next(page);
+                if (next == null || page.path("items").isEmpty()) {
                     return all;
                 }
-                cursor = page.path("next").asLong();
+                cursor = Long.parseLong(next);
             }
             // A full page may be the last one; say how to go on either way.
             spec.commandLine().getErr().println("apiary events: more may follow: --after " + cursor);
@@ -100,7 +101,7 @@ public final class EventsCommand implements Runnable {
     static long newest(JsonNode firstPage, FirstAfter firstAfter) throws Exception {
         JsonNode items = firstPage.path("items");
         long last = items.isEmpty() ? 0 : items.get(items.size() - 1).path("id").asLong();
-        if (!firstPage.path("next").isTextual()) {
+        if (ApiCommand.next(firstPage) == null) {
             return last;
         }
         // Invariant: an event follows lo; none follows hi. The newest id is the smallest such hi.

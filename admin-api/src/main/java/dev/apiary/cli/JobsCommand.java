@@ -106,10 +106,11 @@ public final class JobsCommand implements Runnable {
             while (all.size() < limit) {
                 JsonNode page = api.get("/jobs?limit=" + Math.min(500, limit - all.size()) + before);
                 page.path("items").forEach(all::add);
-                if (!page.path("next").canConvertToLong() || page.path("items").isEmpty()) {
+                String next = next(page);
+                if (next == null || page.path("items").isEmpty()) {
                     break;
                 }
-                before = "&before=" + page.path("next").asLong();
+                before = "&before=" + java.net.URLEncoder.encode(next, java.nio.charset.StandardCharsets.UTF_8);
             }
             return all;
         }
