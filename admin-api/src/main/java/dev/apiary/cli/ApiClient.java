@@ -58,6 +58,10 @@ public final class ApiClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : JSON.writeValueAsString(body))), path);
     }
 
+    JsonNode delete(String path) throws Exception {
+        return send(HttpRequest.newBuilder(uri(path)).DELETE(), path);
+    }
+
     JsonNode put(String path, JsonNode body) throws Exception {
         return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
                 .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))), path);

@@ -80,10 +80,16 @@ public final class ImagesCommand implements Runnable {
         @Parameters(index = "1", paramLabel = "VERSION")
         String version;
 
+        @picocli.CommandLine.Option(names = "--note", description = "Why this version (kept with it).")
+        String note;
+
         @Override
         JsonNode call(ApiClient api) throws Exception {
-            return api.post("/images/" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "/versions",
-                    ApiClient.JSON.createObjectNode().put("version", version));
+            var body = ApiClient.JSON.createObjectNode().put("version", version);
+            if (note != null) {
+                body.put("note", note);
+            }
+            return api.post("/images/" + URLEncoder.encode(name, StandardCharsets.UTF_8) + "/versions", body);
         }
 
         @Override

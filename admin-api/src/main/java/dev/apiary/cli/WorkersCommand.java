@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
         subcommands = {WorkersCommand.Ls.class, WorkersCommand.Show.class, WorkersCommand.Approve.class,
             WorkersCommand.Replace.class, WorkersCommand.Reimage.class, WorkersCommand.Confirm.class,
             WorkersCommand.Rollback.class, WorkersCommand.Retire.class, WorkersCommand.Wake.class,
-            WorkersCommand.Credentials.class})
+            WorkersCommand.Credentials.class, WorkersCommand.Boots.class, WorkerSnapshotsCommand.class})
 public final class WorkersCommand implements Runnable {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -87,6 +87,33 @@ public final class WorkersCommand implements Runnable {
             for (JsonNode l : w.path("luns")) {
                 out.printf("LUN %-3s %-8s %s%n", l.path("lun").asText(), l.path("role").asText(), l.path("volume").asText());
             }
+            if (w.path("boot").isObject()) {
+                boot(out, w.path("boot"));
+            }
+        }
+    }
+
+    /** "boot 3  2026-11-21T10:00:00Z  dhcp 0.0s  script 2.1s  iscsi-login 5.3s ...". */
+    static void boot(PrintWriter out, JsonNode b) {
+        StringBuilder phases = new StringBuilder();
+        b.path("phases").forEach(p -> phases.append(String.format("  %s %.1fs", p.path("phase").asText(),
+                p.path("seconds").asDouble())));
+        out.printf("boot %-3s %s%s%n", b.path("boot").asText(), ApiCommand.time(b.path("started")), phases);
+    }
+
+    @Command(name = "boots", mixinStandardHelpOptions = true, description = "A worker's last boots and their phases.")
+    static final class Boots extends ApiCommand {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.get(path(name) + "/boots").path("items");
+        }
+
+        @Override
+        void table(PrintWriter out, JsonNode boots) {
+            boots.forEach(b -> boot(out, b));
         }
     }
 

@@ -16,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +37,13 @@ class FleetApiIT {
                     .header("Authorization", "Bearer " + token);
             b.method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
             return https.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        }
+
+        /** The real CLI against this server: {@code apiary ARGS --api ... --data DATA --token ...}. */
+        Tools.Result cli(Path data, String... args) {
+            List<String> all = new ArrayList<>(List.of(args));
+            all.addAll(List.of("--api", base.replace("/api/v1", ""), "--data", data.toString(), "--token", token));
+            return StoreIT.apiary(all.toArray(String[]::new));
         }
 
         String metrics() throws Exception {
@@ -145,15 +154,33 @@ class FleetApiIT {
                     .as("its own snapshot pins it").isEqualTo("409");
             api.ok("DELETE", "/workers/worker1/snapshots/before", null, 200);
 
-            // Flatten the exported root online, as a job with progress.
-            JsonNode job = api.ok("POST", "/volumes/fleet.worker1.root/flatten", null, 202);
+            // The same through the CLI, as tables.
+            Tools.Result r = api.cli(data, "workers", "snapshots", "create", "worker1", "cli-snap", "--volumes", "root");
+            assertThat(r.exit()).as(r.all()).isZero();
+            assertThat(r.out()).contains("cli-snap", "root=fleet.worker1.root").doesNotContain("data=");
+            assertThat(api.cli(data, "workers", "snapshots", "ls", "worker1").out()).contains("cli-snap");
+            r = api.cli(data, "workers", "snapshots", "rollback", "worker1", "nope");
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.err()).contains("apiary snapshots: worker1 has no snapshot nope");
+            assertThat(api.cli(data, "workers", "snapshots", "rm", "worker1", "cli-snap").exit()).isZero();
+            assertThat(api.cli(data, "volumes", "ls").out()).containsPattern("fleet.worker1.root .* golden@v1\\s+worker1 root");
+            r = api.cli(data, "volumes", "flatten", "golden");
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.err()).contains("not a clone");
+            assertThat(api.cli(data, "workers", "boots", "worker1").out()).contains("boot 1", "script", "iscsi-login");
+            assertThat(api.cli(data, "workers", "show", "worker1").out()).contains("boot 1");
+            r = api.cli(data, "images", "seal", "golden", "v2", "--note", "from the CLI");
+            assertThat(r.exit()).as(r.all()).isZero();
+            assertThat(api.ok("GET", "/images", null, 200).toString()).contains("\"note\":\"from the CLI\"");
+
+            // Flatten the exported root online: a job with progress, which the CLI waits for.
+            r = api.cli(data, "volumes", "flatten", "fleet.worker1.root");
+            assertThat(r.exit()).as(r.all()).isZero();
+            assertThat(r.out()).contains("flattened fleet.worker1.root");
+            JsonNode job = api.ok("GET", "/jobs", null, 200).path("items").get(0);
             flattenJob = job.path("id").asLong();
             assertThat(job.path("kind").asText()).isEqualTo("flatten");
-            Instant until = Instant.now().plusSeconds(60);
-            while (!api.ok("GET", "/jobs/" + flattenJob, null, 200).path("state").asText().equals("DONE")) {
-                assertThat(Instant.now()).as("flatten finished").isBefore(until);
-                Thread.sleep(200);
-            }
+            assertThat(job.path("state").asText()).isEqualTo("DONE");
             assertThat(api.ok("GET", "/volumes/fleet.worker1.root", null, 200).path("parent").isNull()).isTrue();
             pattern(l, 0, 0x11, true);
             assertThat(api.refused("GET", "/jobs/x", null)).isEqualTo("400 id");
