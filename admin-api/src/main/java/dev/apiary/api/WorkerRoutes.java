@@ -5,7 +5,6 @@ import dev.apiary.fleet.Worker;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /** {@code /api/v1/workers}: list (paginated), one worker, approve, and its credentials on explicit request. */
@@ -74,14 +73,11 @@ public final class WorkerRoutes implements ApiServer.Routes {
     private Map<String, Object> list(RoutingContext ctx) {
         int limit = intParam(ctx, "limit", 100, 1, MAX_LIMIT);
         String after = ctx.request().getParam("after");
-        List<Worker> all = fleet.workers().stream()
-                .sorted(java.util.Comparator.comparing(Worker::name))
-                .filter(w -> after == null || w.name().compareTo(after) > 0)
-                .toList();
-        List<Worker> page = all.subList(0, Math.min(limit, all.size()));
+        // One keyset query in the inventory, not the whole fleet sorted in memory (10,000 workers).
+        dev.apiary.fleet.store.WorkerTable.Page page = fleet.workers(after, limit);
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("items", page.stream().map(WorkerRoutes::view).toList());
-        m.put("next", all.size() > limit ? page.get(page.size() - 1).name() : null);
+        m.put("items", page.items().stream().map(WorkerRoutes::view).toList());
+        m.put("next", page.next());
         return m;
     }
 

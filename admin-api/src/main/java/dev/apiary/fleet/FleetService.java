@@ -116,6 +116,11 @@ public final class FleetService {
         return inventory.transaction(WorkerTable::all);
     }
 
+    /** Workers by name after {@code after} (from the first when null), at most {@code limit}: what the API lists. */
+    public WorkerTable.Page workers(String after, int limit) {
+        return inventory.transaction(c -> WorkerTable.page(c, after, limit));
+    }
+
     public Worker worker(String name) {
         return inventory.transaction(c -> WorkerTable.byName(c, name)).orElseThrow(() -> new NotFound("no worker " + name));
     }

@@ -464,4 +464,66 @@ class FleetServiceTest {
         assertThat(fleet(FleetPolicy.Enrollment.AUTO, "golden@v1").image()).as("kept in the inventory").isEqualTo("golden@v2");
         assertThat(fleet.worker("worker1").image()).as("existing workers keep theirs").isEqualTo("golden@v1");
     }
+
+    /**
+     * The API's list: 250 workers in pages of 100 come back as three pages, every name once, in
+     * name order (worker10 before worker9), each with its own LUNs, and the last page says there is
+     * no next. Rows are inserted in shuffled order so name order is not id order.
+     */
+    @Test
+    void workersPageByNameAcrossPagesWithTheirLuns() throws Exception {
+        FleetService fleet = fleet(FleetPolicy.Enrollment.AUTO, "golden@v1");
+        List<Integer> order = new java.util.ArrayList<>(java.util.stream.IntStream.rangeClosed(1, 250).boxed().toList());
+        java.util.Collections.shuffle(order, new java.util.Random(5));
+        inventory.transaction(c -> {
+            for (int n : order) {
+                String name = "worker" + n;
+                // Every seventh is PENDING without volumes: a page mixes workers with LUNs and without.
+                List<Worker.Lun> luns = n % 7 == 0 ? List.of() : List.of(
+                        new Worker.Lun(1, Worker.volumeName(name, Worker.Role.DATA), Worker.Role.DATA),
+                        new Worker.Lun(0, Worker.volumeName(name, Worker.Role.ROOT), Worker.Role.ROOT));
+                WorkerTable.insert(c, new Worker(0, name, String.format("52:54:00:cc:%02x:%02x", n >> 8, n & 0xff),
+                        luns.isEmpty() ? Worker.State.PENDING : Worker.State.READY, "iqn.t:" + name,
+                        "iqn.t:target." + name, "golden@v1", name, "sealed", "apiary", "sealed",
+                        java.time.Instant.now(), Optional.empty(), luns));
+            }
+            return null;
+        });
+        List<String> expected = order.stream().map(n -> "worker" + n).sorted().toList();
+
+        List<Worker> seen = new java.util.ArrayList<>();
+        List<Integer> sizes = new java.util.ArrayList<>();
+        String after = null;
+        for (int pages = 0; pages < 10; pages++) { // bounded: 3 expected
+            WorkerTable.Page p = fleet.workers(after, 100);
+            sizes.add(p.items().size());
+            seen.addAll(p.items());
+            if (p.next() == null) {
+                break;
+            }
+            assertThat(p.next()).isEqualTo(p.items().get(p.items().size() - 1).name());
+            after = p.next();
+        }
+        assertThat(sizes).containsExactly(100, 100, 50);
+        assertThat(seen).extracting(Worker::name).containsExactlyElementsOf(expected);
+        assertThat(expected.subList(0, 3)).containsExactly("worker1", "worker10", "worker100");
+        for (Worker w : seen) {
+            int n = Integer.parseInt(w.name().substring("worker".length()));
+            assertThat(w.luns()).as(w.name()).isEqualTo(n % 7 == 0 ? List.of() : List.of(
+                    new Worker.Lun(0, "fleet." + w.name() + ".root", Worker.Role.ROOT),
+                    new Worker.Lun(1, "fleet." + w.name() + ".data", Worker.Role.DATA)));
+        }
+        assertThat(seen).as("a page holds what the whole list holds").containsExactlyInAnyOrderElementsOf(fleet.workers());
+
+        WorkerTable.Page exact = fleet.workers(null, 250);
+        assertThat(exact.items()).hasSize(250);
+        assertThat(exact.next()).as("exactly the rest: no next").isNull();
+        WorkerTable.Page between = fleet.workers("worker1000", 2);
+        assertThat(between.items()).as("after a name no worker has").extracting(Worker::name)
+                .containsExactly("worker101", "worker102");
+        assertThat(between.next()).isEqualTo("worker102");
+        WorkerTable.Page end = fleet.workers(expected.get(249), 100);
+        assertThat(end.items()).isEmpty();
+        assertThat(end.next()).isNull();
+    }
 }

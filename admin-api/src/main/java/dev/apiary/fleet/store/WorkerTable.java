@@ -9,7 +9,10 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** SQL for the workers, worker_volumes and events tables; every method runs inside the caller's transaction. */
@@ -74,6 +77,33 @@ public final class WorkerTable {
 
     public static List<Worker> all(Connection c) throws SQLException {
         return many(c, "SELECT " + COLUMNS + " FROM workers ORDER BY id");
+    }
+
+    /** A page of workers by name, and the name to pass as {@code after} for the next one (null at the end). */
+    public record Page(List<Worker> items, String next) {
+        public Page {
+            items = List.copyOf(items);
+        }
+    }
+
+    /**
+     * The first {@code limit} workers by name after {@code after} (from the start when null): one
+     * keyset query on the name's unique index, then one for their LUNs, whatever the fleet's size.
+     * Names compare as H2 compares VARCHARs, code unit by code unit, which is String.compareTo.
+     */
+    public static Page page(Connection c, String after, int limit) throws SQLException {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1");
+        }
+        // One more than asked: whether it comes back says whether there is a next page.
+        List<Worker> rows = after == null
+                ? many(c, "SELECT " + COLUMNS + " FROM workers ORDER BY name LIMIT ?", limit + 1)
+                : many(c, "SELECT " + COLUMNS + " FROM workers WHERE name > ? ORDER BY name LIMIT ?", after, limit + 1);
+        if (rows.size() <= limit) {
+            return new Page(rows, null);
+        }
+        List<Worker> items = rows.subList(0, limit);
+        return new Page(items, items.get(limit - 1).name());
     }
 
     public static List<Worker> inState(Connection c, Worker.State state) throws SQLException {
@@ -212,36 +242,58 @@ public final class WorkerTable {
         return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
     }
 
+    /** The workers {@code sql} selects, each with its LUNs: two queries, not one per worker. */
     private static List<Worker> many(Connection c, String sql, Object... args) throws SQLException {
-        List<Worker> out = new ArrayList<>();
+        List<Worker> rows = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
                 s.setObject(i + 1, args[i]);
             }
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
-                    long id = r.getLong("id");
                     Timestamp seen = r.getTimestamp("last_seen");
-                    out.add(new Worker(id, r.getString("name"), r.getString("mac"),
+                    rows.add(new Worker(r.getLong("id"), r.getString("name"), r.getString("mac"),
                             Worker.State.valueOf(r.getString("state")), r.getString("initiator_iqn"),
                             r.getString("target_iqn"), r.getString("image"), r.getString("chap_user"),
                             r.getString("chap_secret"), r.getString("mutual_user"), r.getString("mutual_secret"),
                             r.getTimestamp("created_at").toInstant(),
-                            Optional.ofNullable(seen).map(Timestamp::toInstant), luns(c, id)));
+                            Optional.ofNullable(seen).map(Timestamp::toInstant), List.of()));
                 }
             }
+        }
+        if (rows.isEmpty()) {
+            return rows;
+        }
+        Map<Long, List<Worker.Lun>> luns = luns(c, rows.stream().map(Worker::id).toList());
+        List<Worker> out = new ArrayList<>(rows.size());
+        for (Worker w : rows) {
+            out.add(new Worker(w.id(), w.name(), w.mac(), w.state(), w.initiatorIqn(), w.targetIqn(), w.image(),
+                    w.chapUser(), w.chapSecret(), w.mutualUser(), w.mutualSecret(), w.createdAt(), w.lastSeen(),
+                    luns.getOrDefault(w.id(), List.of())));
         }
         return out;
     }
 
-    private static List<Worker.Lun> luns(Connection c, long id) throws SQLException {
-        List<Worker.Lun> out = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement(
-                "SELECT lun, volume, role FROM worker_volumes WHERE worker_id = ? ORDER BY lun")) {
-            s.setLong(1, id);
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    out.add(new Worker.Lun(r.getInt(1), r.getString(2), Worker.Role.valueOf(r.getString(3))));
+    /** Most ids one IN list carries; a page (at most 501 rows) always fits in one query. */
+    private static final int IN_CHUNK = 1000;
+
+    /** The LUNs of workers {@code ids}, by worker id, each list in LUN order: one query per 1,000 ids. */
+    private static Map<Long, List<Worker.Lun>> luns(Connection c, List<Long> ids) throws SQLException {
+        Map<Long, List<Worker.Lun>> out = new HashMap<>();
+        for (int from = 0; from < ids.size(); from += IN_CHUNK) {
+            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
+            String marks = String.join(", ", Collections.nCopies(chunk.size(), "?"));
+            try (PreparedStatement s = c.prepareStatement("SELECT worker_id, lun, volume, role FROM worker_volumes "
+                    + "WHERE worker_id IN (" + marks + ") ORDER BY worker_id, lun")) {
+                int i = 1;
+                for (long id : chunk) {
+                    s.setLong(i++, id);
+                }
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.computeIfAbsent(r.getLong(1), k -> new ArrayList<>())
+                                .add(new Worker.Lun(r.getInt(2), r.getString(3), Worker.Role.valueOf(r.getString(4))));
+                    }
                 }
             }
         }
