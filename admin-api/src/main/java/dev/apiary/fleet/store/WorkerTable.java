@@ -9,7 +9,6 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,15 +67,15 @@ public final class WorkerTable {
     }
 
     public static Optional<Worker> byMac(Connection c, String mac) throws SQLException {
-        return one(c, "SELECT " + COLUMNS + " FROM workers WHERE mac = ?", mac);
+        return one(c, "w.mac = ?", mac);
     }
 
     public static Optional<Worker> byName(Connection c, String name) throws SQLException {
-        return one(c, "SELECT " + COLUMNS + " FROM workers WHERE name = ?", name);
+        return one(c, "w.name = ?", name);
     }
 
     public static List<Worker> all(Connection c) throws SQLException {
-        return many(c, "SELECT " + COLUMNS + " FROM workers ORDER BY id");
+        return many(c, "TRUE", "w.id");
     }
 
     /** A page of workers by name, and the name to pass as {@code after} for the next one (null at the end). */
@@ -88,8 +87,9 @@ public final class WorkerTable {
 
     /**
      * The first {@code limit} workers by name after {@code after} (from the start when null): one
-     * keyset query on the name's unique index, then one for their LUNs, whatever the fleet's size.
-     * Names compare as H2 compares VARCHARs, code unit by code unit, which is String.compareTo.
+     * keyset query on the name's unique index, then one for the LUNs of that name range, whatever
+     * the fleet's size. Names compare as H2 compares VARCHARs, code unit by code unit, which is
+     * String.compareTo.
      */
     public static Page page(Connection c, String after, int limit) throws SQLException {
         if (limit < 1) {
@@ -97,17 +97,20 @@ public final class WorkerTable {
         }
         // One more than asked: whether it comes back says whether there is a next page.
         List<Worker> rows = after == null
-                ? many(c, "SELECT " + COLUMNS + " FROM workers ORDER BY name LIMIT ?", limit + 1)
-                : many(c, "SELECT " + COLUMNS + " FROM workers WHERE name > ? ORDER BY name LIMIT ?", after, limit + 1);
-        if (rows.size() <= limit) {
-            return new Page(rows, null);
+                ? rows(c, "SELECT " + COLUMNS + " FROM workers w ORDER BY w.name LIMIT ?", limit + 1)
+                : rows(c, "SELECT " + COLUMNS + " FROM workers w WHERE w.name > ? ORDER BY w.name LIMIT ?", after,
+                        limit + 1);
+        List<Worker> items = rows.subList(0, Math.min(limit, rows.size()));
+        if (!items.isEmpty()) {
+            String last = items.get(items.size() - 1).name();
+            items = after == null ? withLuns(c, items, "w.name <= ?", last)
+                    : withLuns(c, items, "w.name > ? AND w.name <= ?", after, last);
         }
-        List<Worker> items = rows.subList(0, limit);
-        return new Page(items, items.get(limit - 1).name());
+        return new Page(items, rows.size() > limit ? items.get(limit - 1).name() : null);
     }
 
     public static List<Worker> inState(Connection c, Worker.State state) throws SQLException {
-        return many(c, "SELECT " + COLUMNS + " FROM workers WHERE state = ? ORDER BY id", state.name());
+        return many(c, "w.state = ?", "w.id", state.name());
     }
 
     public static void setState(Connection c, long id, Worker.State state) throws SQLException {
@@ -237,13 +240,23 @@ public final class WorkerTable {
         }
     }
 
-    private static Optional<Worker> one(Connection c, String sql, Object... args) throws SQLException {
-        List<Worker> l = many(c, sql, args);
+    private static Optional<Worker> one(Connection c, String where, Object... args) throws SQLException {
+        List<Worker> l = many(c, where, "w.id", args);
         return l.isEmpty() ? Optional.empty() : Optional.of(l.get(0));
     }
 
-    /** The workers {@code sql} selects, each with its LUNs: two queries, not one per worker. */
-    private static List<Worker> many(Connection c, String sql, Object... args) throws SQLException {
+    /**
+     * The workers matching {@code where} (a condition on {@code workers w}), in {@code order}, each
+     * with its LUNs: two queries, the second joining worker_volumes on the same condition, not one
+     * query per worker (nor an IN list, which H2 checks row by row against every value).
+     */
+    private static List<Worker> many(Connection c, String where, String order, Object... args) throws SQLException {
+        List<Worker> rows = rows(c, "SELECT " + COLUMNS + " FROM workers w WHERE " + where + " ORDER BY " + order, args);
+        return rows.isEmpty() ? rows : withLuns(c, rows, where, args);
+    }
+
+    /** Workers without their LUNs. */
+    private static List<Worker> rows(Connection c, String sql, Object... args) throws SQLException {
         List<Worker> rows = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
@@ -261,41 +274,33 @@ public final class WorkerTable {
                 }
             }
         }
-        if (rows.isEmpty()) {
-            return rows;
+        return rows;
+    }
+
+    /**
+     * {@code rows} with their LUNs, read in one query: those of every worker matching {@code where}
+     * (a condition on {@code workers w} that holds for at least all of {@code rows}), in LUN order.
+     */
+    private static List<Worker> withLuns(Connection c, List<Worker> rows, String where, Object... args)
+            throws SQLException {
+        Map<Long, List<Worker.Lun>> luns = new HashMap<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT v.worker_id, v.lun, v.volume, v.role FROM workers w "
+                + "JOIN worker_volumes v ON v.worker_id = w.id WHERE " + where + " ORDER BY v.worker_id, v.lun")) {
+            for (int i = 0; i < args.length; i++) {
+                s.setObject(i + 1, args[i]);
+            }
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    luns.computeIfAbsent(r.getLong(1), k -> new ArrayList<>())
+                            .add(new Worker.Lun(r.getInt(2), r.getString(3), Worker.Role.valueOf(r.getString(4))));
+                }
+            }
         }
-        Map<Long, List<Worker.Lun>> luns = luns(c, rows.stream().map(Worker::id).toList());
         List<Worker> out = new ArrayList<>(rows.size());
         for (Worker w : rows) {
             out.add(new Worker(w.id(), w.name(), w.mac(), w.state(), w.initiatorIqn(), w.targetIqn(), w.image(),
                     w.chapUser(), w.chapSecret(), w.mutualUser(), w.mutualSecret(), w.createdAt(), w.lastSeen(),
                     luns.getOrDefault(w.id(), List.of())));
-        }
-        return out;
-    }
-
-    /** Most ids one IN list carries; a page (at most 501 rows) always fits in one query. */
-    private static final int IN_CHUNK = 1000;
-
-    /** The LUNs of workers {@code ids}, by worker id, each list in LUN order: one query per 1,000 ids. */
-    private static Map<Long, List<Worker.Lun>> luns(Connection c, List<Long> ids) throws SQLException {
-        Map<Long, List<Worker.Lun>> out = new HashMap<>();
-        for (int from = 0; from < ids.size(); from += IN_CHUNK) {
-            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
-            String marks = String.join(", ", Collections.nCopies(chunk.size(), "?"));
-            try (PreparedStatement s = c.prepareStatement("SELECT worker_id, lun, volume, role FROM worker_volumes "
-                    + "WHERE worker_id IN (" + marks + ") ORDER BY worker_id, lun")) {
-                int i = 1;
-                for (long id : chunk) {
-                    s.setLong(i++, id);
-                }
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        out.computeIfAbsent(r.getLong(1), k -> new ArrayList<>())
-                                .add(new Worker.Lun(r.getInt(2), r.getString(3), Worker.Role.valueOf(r.getString(4))));
-                    }
-                }
-            }
         }
         return out;
     }
