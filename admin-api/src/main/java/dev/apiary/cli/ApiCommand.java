@@ -63,6 +63,29 @@ abstract class ApiCommand implements Callable<Integer> {
         return n.isTextual() || n.isNumber() ? n.asText() : null;
     }
 
+    /**
+     * Up to {@code limit} items of a paged list ({@code path} with {@code ?limit=}), following
+     * each page's {@code next} as {@code cursor} (after or before, as the route pages); the cursor
+     * to go on with is left in {@code last[0]} when the limit cut the list short, else null.
+     */
+    static com.fasterxml.jackson.databind.node.ArrayNode pages(ApiClient api, String path, String cursor,
+            String start, long limit, String[] last) throws Exception {
+        var all = ApiClient.JSON.createArrayNode();
+        String at = start;
+        while (all.size() < limit) {
+            JsonNode page = api.get(path + "?limit=" + Math.min(500, limit - all.size())
+                    + (at == null ? "" : "&" + cursor + "=" + java.net.URLEncoder.encode(at, java.nio.charset.StandardCharsets.UTF_8)));
+            page.path("items").forEach(all::add);
+            at = next(page);
+            if (at == null || page.path("items").isEmpty()) {
+                last[0] = null;
+                return all;
+            }
+        }
+        last[0] = at;
+        return all;
+    }
+
     /** A timestamp from the API for a table: to the second, or "-" when there is none. */
     static String time(JsonNode at) {
         if (!at.isTextual() || at.asText().isEmpty()) {

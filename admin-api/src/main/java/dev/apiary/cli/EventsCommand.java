@@ -55,19 +55,11 @@ public final class EventsCommand implements Runnable {
             if (limit < 1) {
                 throw new ApiClient.Failure(0, "--limit must be 1 or more");
             }
-            ArrayNode all = ApiClient.JSON.createArrayNode();
-            long cursor = after;
-            while (all.size() < limit) {
-                JsonNode page = api.get("/events?after=" + cursor + "&limit=" + Math.min(MAX_PAGE, limit - all.size()));
-                page.path("items").forEach(all::add);
-                String next = next(page);
-                if (next == null || page.path("items").isEmpty()) {
-                    return all;
-                }
-                cursor = Long.parseLong(next);
+            String[] cursor = new String[1];
+            ArrayNode all = pages(api, "/events", "after", Long.toString(after), limit, cursor);
+            if (cursor[0] != null) { // a full page may be the last one; say how to go on either way
+                spec.commandLine().getErr().println("apiary events: more may follow: --after " + cursor[0]);
             }
-            // A full page may be the last one; say how to go on either way.
-            spec.commandLine().getErr().println("apiary events: more may follow: --after " + cursor);
             return all;
         }
 

@@ -101,17 +101,7 @@ public final class JobsCommand implements Runnable {
             if (limit < 1) {
                 throw new ApiClient.Failure(0, "--limit must be 1 or more");
             }
-            ArrayNode all = ApiClient.JSON.createArrayNode();
-            String before = "";
-            while (all.size() < limit) {
-                JsonNode page = api.get("/jobs?limit=" + Math.min(500, limit - all.size()) + before);
-                page.path("items").forEach(all::add);
-                String next = next(page);
-                if (next == null || page.path("items").isEmpty()) {
-                    break;
-                }
-                before = "&before=" + java.net.URLEncoder.encode(next, java.nio.charset.StandardCharsets.UTF_8);
-            }
+            ArrayNode all = pages(api, "/jobs", "before", null, limit, new String[1]);
             return all;
         }
 

@@ -42,18 +42,7 @@ public final class VolumesCommand implements Runnable {
     static final class Ls extends ApiCommand {
         @Override
         JsonNode call(ApiClient api) throws Exception {
-            var all = ApiClient.JSON.createArrayNode();
-            String after = null;
-            for (int pages = 0; pages < 10_000; pages++) {
-                JsonNode page = api.get("/volumes?limit=500" + (after == null ? ""
-                        : "&after=" + URLEncoder.encode(after, StandardCharsets.UTF_8)));
-                page.path("items").forEach(all::add);
-                after = next(page);
-                if (after == null) {
-                    break;
-                }
-            }
-            return all;
+            return pages(api, "/volumes", "after", null, Long.MAX_VALUE, new String[1]);
         }
 
         @Override

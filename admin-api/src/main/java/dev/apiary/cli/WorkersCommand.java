@@ -49,18 +49,7 @@ public final class WorkersCommand implements Runnable {
     static final class Ls extends Base {
         @Override
         JsonNode call(ApiClient api) throws Exception {
-            var all = ApiClient.JSON.createArrayNode();
-            String after = null;
-            for (int pages = 0; pages < 10_000; pages++) {
-                JsonNode page = api.get("/workers?limit=500" + (after == null ? ""
-                        : "&after=" + URLEncoder.encode(after, StandardCharsets.UTF_8)));
-                page.path("items").forEach(all::add);
-                after = page.path("next").isTextual() ? page.path("next").asText() : null;
-                if (after == null) {
-                    break;
-                }
-            }
-            return all;
+            return pages(api, "/workers", "after", null, Long.MAX_VALUE, new String[1]);
         }
 
         @Override
