@@ -40,7 +40,7 @@ files=$here/files
 t0=$(date +%s)
 
 # What a base is made of; bump BASE_REVISION when stage 1 changes in a way the key cannot see.
-BASE_REVISION=1
+BASE_REVISION=2
 SUITE=bookworm
 INCLUDE=systemd-sysv,udev,kmod,iproute2
 PACKAGES=(linux-image-amd64 open-iscsi initramfs-tools zstd)
@@ -212,10 +212,13 @@ build_base() {
     mnt --bind /dev "$r/dev"
     mnt --bind /dev/pts "$r/dev/pts"
     mnt --bind "$CACHE/archives" "$r/var/cache/apt/archives"
-    say "installing ${PACKAGES[*]} ${EXTRA[*]} (no recommends)"
+    # debootstrap installs the point release; full-upgrade brings in bookworm-updates and
+    # bookworm-security, so a fresh image starts current (a maintenance boot found 7 upgrades).
+    say "installing ${PACKAGES[*]} ${EXTRA[*]} (no recommends), then full-upgrade"
     if ! chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C \
         sh -c 'apt-get update && apt-get install -y --no-install-recommends \
-                 -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@"' \
+                 -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef "$@" \
+               && apt-get -y full-upgrade -o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef' \
         apt "${PACKAGES[@]}" "${EXTRA[@]}" > "$partial_base/packages.log" 2>&1; then
         tail -n 30 "$partial_base/packages.log" >&2
         die "package installation failed (log above)"
