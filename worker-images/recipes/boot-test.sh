@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # boot-test.sh: boots a worker image end to end through Apiary's own services, in QEMU.
 #
-#   boot-test.sh IMG [--workdir DIR] [--http-port 8080] [--image-name golden]
+#   boot-test.sh IMG [--workdir DIR] [--http-port 8080] [--iscsi-port P] [--image-name golden]
 #                    [--boots "bios:52:54:00:aa:00:01 bios:52:54:00:aa:00:01 uefi:..."]
+#                    [--timeout 300] [--hook CMD]
+#
+# --hook CMD runs once when apiary serve is ready, before the first boot, with BOOT_URL (Apiary's
+# boot HTTP service on loopback), ISCSI_PORT and WORK exported: e.g. to enroll a machine
+# (curl $BOOT_URL/boot/<mac>) and write into its LUNs before it boots.
+# NIC_OPTS adds options to QEMU's virtio-net-pci device, QEMU_EXTRA arguments to QEMU.
 #
 # IMG is imported as a golden image (apiary store import + snapshot @v1) into a fresh data
 # directory; `apiary serve` runs with network boot over HTTP only (dhcp: off, TFTP off) and its
@@ -24,6 +30,7 @@ repo=$(cd "$here/../.." && pwd)
 IMG=
 WORK=
 ISCSI_PORT=
+HOOK=
 HTTP_PORT=8080
 NAME=golden
 BOOTS="bios:52:54:00:aa:00:01 bios:52:54:00:aa:00:01 uefi:52:54:00:aa:00:01 uefi:52:54:00:aa:00:02"
@@ -39,6 +46,7 @@ while [ $# -gt 0 ]; do
         --image-name) NAME=$2; shift 2 ;;
         --boots) BOOTS=$2; shift 2 ;;
         --timeout) TIMEOUT=$2; shift 2 ;;
+        --hook) HOOK=$2; shift 2 ;;
         -*) die "unknown option $1" ;;
         *) [ -z "$IMG" ] || die "one image only"; IMG=$1; shift ;;
     esac
@@ -89,7 +97,7 @@ EOF
 "$repo/apiary" serve --data "$data" --config "$WORK/apiary.yaml" > "$WORK/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 120); do
-    grep -q '^ready ' "$WORK/serve.log" && break
+    grep -qs '^ready ' "$WORK/serve.log" && break
     kill -0 "$serve_pid" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "apiary serve stopped"; }
     sleep 0.5
 done
@@ -97,6 +105,10 @@ ready=$(grep '^ready ' "$WORK/serve.log") || die "apiary serve not ready: $(tail
 echo "boot-test: $ready"
 api=$(sed -n 's/.* api=\([^ ]*\).*/\1/p' <<<"$ready")
 
+if [ -n "$HOOK" ]; then
+    BOOT_URL=$(sed -n 's/.* boot=\([^ ]*\).*/\1/p' <<<"$ready") ISCSI_PORT=$ISCSI_PORT WORK=$WORK bash -c "$HOOK" \
+        || die "the hook failed: $HOOK"
+fi
 mkdir -p "$WORK/tftp"
 printf '#!ipxe\ndhcp\nchain http://10.0.2.2:%s/boot/${mac}\n' "$HTTP_PORT" > "$WORK/tftp/boot.ipxe"
 
@@ -189,6 +201,12 @@ for b in json.load(open(sys.argv[1]))["items"]:
           " ".join("%s=%.1f" % (p["phase"], p["seconds"]) for p in b["phases"])))' "$WORK/$w-boots.json" \
             || cat "$WORK/$w-boots.json"
     done
+fi
+if [ -n "$token" ] && [ -n "$api" ]; then
+    echo "boot-test: bytes the target served and took, all boots (GET /metrics):"
+    curl -s --cacert "$data/tls/api-cert.pem" -H "Authorization: Bearer $token" "$api/metrics" \
+        | grep -E '^apiary_lun_(read|written)_bytes_total' \
+        | awk '{ printf "    %s %.1f MiB\n", $1, $2 / 1048576 }' || true
 fi
 echo "boot-test: logs in $WORK"
 printf '%s\n' "${results[@]}"
