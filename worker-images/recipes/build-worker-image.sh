@@ -152,6 +152,14 @@ loop=
 work=$CACHE/work.$$
 partial_base=
 partial_img=
+# rm -rf, but never into something still mounted there (a chroot's bind-mounted /dev, say).
+safe_rm() {
+    if findmnt -rn -o TARGET | grep -qF "$1/"; then
+        echo "build-worker-image: not removing $1: something is still mounted below it" >&2
+        return 1
+    fi
+    rm -rf --one-file-system "$1"
+}
 cleanup() {
     local rc=$? i
     set +e
@@ -159,8 +167,8 @@ cleanup() {
         mountpoint -q "${mounts[i]}" && { umount "${mounts[i]}" || umount -l "${mounts[i]}"; }
     done
     [ -z "$loop" ] || losetup -d "$loop"
-    rm -rf "$work"
-    [ -z "$partial_base" ] || rm -rf "$partial_base"
+    safe_rm "$work"
+    [ -z "$partial_base" ] || safe_rm "$partial_base"
     [ -z "$partial_img" ] || rm -f "$partial_img"
     [ "$rc" = 0 ] || echo "RESULT build failed rc=$rc seconds=$(( $(date +%s) - t0 ))"
 }
