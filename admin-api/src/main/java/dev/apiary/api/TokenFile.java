@@ -24,6 +24,11 @@ import java.util.regex.Pattern;
  * characters, 48 random bits) finds the line to verify, so a request costs one hash, not one per
  * token. It is a file rather than a table so that {@code apiary token create} works while the
  * server holds the database; the server reads it again whenever it changes.
+ *
+ * <p>Argon2id is slow on purpose (tens of milliseconds of CPU), so a token that verified is
+ * remembered for a minute by its SHA-256: a client's next calls skip the hash. A remembered token
+ * still has to name a line that is in the file now, with the same hash, so removing a token's line
+ * revokes it at once.
  */
 public final class TokenFile {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -34,6 +39,19 @@ public final class TokenFile {
     private final Path file;
     private volatile List<Entry> entries = List.of();
     private volatile long loadedStamp = -1;
+    private static final java.time.Duration REMEMBER = java.time.Duration.ofMinutes(1);
+    private static final int REMEMBERED = 1024;
+
+    /** A token that verified: which line it matched, and until when that is trusted without hashing. */
+    private record Verified(Entry entry, Instant until) {}
+
+    private final java.util.Map<String, Verified> verified = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, Verified> eldest) {
+                    return size() > REMEMBERED;
+                }
+            });
 
     public TokenFile(Path file) {
         this.file = file;
@@ -73,13 +91,29 @@ public final class TokenFile {
         if (presented == null || presented.length() <= PREFIX) {
             return Optional.empty();
         }
+        String key = sha256(presented);
+        List<Entry> now = current();
+        Verified v = verified.get(key);
+        if (v != null && Instant.now().isBefore(v.until()) && now.contains(v.entry())) {
+            return Optional.of(v.entry().name());
+        }
         String prefix = presented.substring(0, PREFIX);
-        for (Entry e : current()) {
+        for (Entry e : now) {
             if (e.prefix().equals(prefix) && TokenHash.matches(presented, e.hash())) {
+                verified.put(key, new Verified(e, Instant.now().plus(REMEMBER)));
                 return Optional.of(e.name());
             }
         }
         return Optional.empty();
+    }
+
+    private static String sha256(String token) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(token.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public List<Entry> list() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.Test;
@@ -51,5 +52,23 @@ class TokenFileTest {
         Files.writeString(p, "garbage line\nlater x y z\n\n", java.nio.file.StandardOpenOption.APPEND);
         assertThat(server.verify(t)).contains("later");
         assertThat(server.verify("garbage line")).isEmpty();
+    }
+
+    @Test
+    void aRememberedTokenIsRevokedTheMomentItsLineGoes() throws Exception {
+        Path p = dir.resolve("api-tokens");
+        TokenFile server = new TokenFile(p);
+        String keep = server.create("keep", new SecureRandom());
+        String gone = server.create("gone", new SecureRandom());
+        for (int i = 0; i < 3; i++) { // the first verifies by Argon2id, the rest are remembered
+            assertThat(server.verify(gone)).contains("gone");
+            assertThat(server.verify(keep)).contains("keep");
+        }
+        assertThat(server.verify(gone.substring(0, gone.length() - 1) + "A")).as("a near miss").isEmpty();
+        List<String> lines = Files.readAllLines(p);
+        Files.write(p, lines.stream().filter(l -> !l.startsWith("gone ")).toList());
+        Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        assertThat(server.verify(gone)).as("its line is gone").isEmpty();
+        assertThat(server.verify(keep)).contains("keep");
     }
 }
