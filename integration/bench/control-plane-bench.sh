@@ -119,6 +119,7 @@ stats() {
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mib() { # 512M, 4G -> MiB
     [[ $1 =~ ^([0-9]+)([MG])$ ]] || die "size $1: want a number and M or G"
+    [[ ${BASH_REMATCH[2]} == G || ${BASH_REMATCH[1]} -ge 64 ]] || die "size $1: at least 64M"
     if [[ ${BASH_REMATCH[2]} == G ]]; then echo $((BASH_REMATCH[1] * 1024)); else echo "${BASH_REMATCH[1]}"; fi
 }
 gib() { awk -v m="$1" 'BEGIN { if (m % 1024 == 0) printf "%d GiB", m / 1024; else printf "%d MiB", m }'; }
