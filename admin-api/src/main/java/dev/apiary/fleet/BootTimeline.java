@@ -172,16 +172,19 @@ public final class BootTimeline implements AutoCloseable {
             }
             if (last.isEmpty() || startsABoot(last, phase, at)) {
                 int boot = last.isEmpty() ? 1 : last.get(0).boot() + 1;
-                Instant dhcp = phase == Phase.SCRIPT ? BootTable.mac(c, id.get()).map(unknown::remove).orElse(null) : null;
-                if (dhcp != null && dhcp.plus(ENROLLING).isAfter(at)) {
-                    BootTable.add(c, id.get(), boot, Phase.DHCP.label(), dhcp);
-                    BootTable.add(c, id.get(), boot, phase.label(), at);
-                    BootTable.prune(c, id.get(), boot - KEEP);
-                    return Optional.of(new Added(phase, Duration.between(dhcp, at)));
+                // A DHCP offer seen while the MAC was no worker yet starts this boot, whichever
+                // phase found the worker first (the writer may see the enrollment between two DHCPs).
+                Instant start = BootTable.mac(c, id.get()).map(unknown::remove)
+                        .filter(d -> d.plus(ENROLLING).isAfter(at) && !d.isAfter(at)).orElse(at);
+                if (start.isBefore(at) || phase == Phase.DHCP) {
+                    BootTable.add(c, id.get(), boot, Phase.DHCP.label(), start);
                 }
-                BootTable.add(c, id.get(), boot, phase.label(), at);
+                if (phase != Phase.DHCP) {
+                    BootTable.add(c, id.get(), boot, phase.label(), at);
+                }
                 BootTable.prune(c, id.get(), boot - KEEP);
-                return Optional.<Added>empty();
+                return start.isBefore(at) && phase != Phase.DHCP
+                        ? Optional.of(new Added(phase, Duration.between(start, at))) : Optional.<Added>empty();
             }
             if (reachedIn(last, phase)) {
                 return Optional.<Added>empty(); // a repeat within the boot

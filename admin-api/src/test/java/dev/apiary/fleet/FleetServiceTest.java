@@ -335,6 +335,25 @@ class FleetServiceTest {
     }
 
     @Test
+    void aMachineEnrolledBetweenItsTwoDhcpsStartsItsBootAtTheFirst() throws Exception {
+        MovingClock clock = new MovingClock();
+        FleetService fleet = new FleetService(inventory, store, secrets, exports,
+                new FleetPolicy(FleetPolicy.Enrollment.AUTO, "worker%d", "iqn.2026-11.dev.apiary.test", "golden@v1",
+                        16 << 20), clock);
+        BootTimeline boots = fleet.boots();
+        boots.dhcp(A); // the firmware's DHCP, while A is no worker
+        boots.drain();
+        Worker w = fleet.enroll(A);
+        clock.at(1);
+        boots.dhcp(A); // iPXE's DHCP, which finds the worker
+        clock.at(2);
+        fleet.seen(w, "script");
+        boots.drain();
+        assertThat(boots.boots("worker1", 10)).singleElement().satisfies(b -> assertThat(b.phases())
+                .extracting(p -> p.phase() + "@" + p.sinceStart().toSeconds()).containsExactly("dhcp@0", "script@2"));
+    }
+
+    @Test
     void theBootTimelineFollowsDhcpScriptAndBothLoginsAndKeepsTenBoots() throws Exception {
         MovingClock clock = new MovingClock();
         FleetService fleet = new FleetService(inventory, store, secrets, exports,
