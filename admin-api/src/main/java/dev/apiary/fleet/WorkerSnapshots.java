@@ -46,8 +46,12 @@ public final class WorkerSnapshots {
     }
 
     public List<Snapshot> list(String worker) throws IOException {
+        return list(fleet.worker(worker));
+    }
+
+    private List<Snapshot> list(Worker w) throws IOException {
         TreeMap<String, List<Part>> by = new TreeMap<>();
-        for (Worker.Lun l : fleet.worker(worker).luns()) {
+        for (Worker.Lun l : w.luns()) {
             if (!ROLES.contains(l.role())) {
                 continue;
             }
@@ -63,7 +67,7 @@ public final class WorkerSnapshots {
     public Snapshot create(String worker, String name, Set<Worker.Role> roles) throws IOException {
         return locks.exclusiveIo(worker, () -> {
             Worker w = ready(worker);
-            if (list(worker).stream().anyMatch(s -> s.name().equals(name))) {
+            if (list(w).stream().anyMatch(s -> s.name().equals(name))) {
                 throw new FleetService.Conflict(worker + " already has a snapshot " + name);
             }
             List<Part> made = new ArrayList<>();
@@ -88,11 +92,12 @@ public final class WorkerSnapshots {
     /** Deletes the snapshot from each volume that has it; refused (409) while a clone depends on it. */
     public Snapshot delete(String worker, String name) throws IOException {
         return locks.exclusiveIo(worker, () -> {
-            Snapshot s = find(worker, name);
+            Worker w = fleet.worker(worker);
+            Snapshot s = find(w, name);
             for (Part p : s.parts()) {
                 store.deleteSnapshot(p.volume(), name);
             }
-            fleet.audit(fleet.worker(worker), "snapshot-deleted", "snapshot " + name + " of " + describe(s.parts()));
+            fleet.audit(w, "snapshot-deleted", "snapshot " + name + " of " + describe(s.parts()));
             return s;
         });
     }
@@ -105,7 +110,7 @@ public final class WorkerSnapshots {
     public Worker rollback(String worker, String name, Set<Worker.Role> roles) throws IOException {
         return locks.exclusiveIo(worker, () -> {
             Worker w = ready(worker);
-            Snapshot s = find(worker, name);
+            Snapshot s = find(w, name);
             List<Part> parts = s.parts().stream().filter(p -> roles.isEmpty() || roles.contains(p.role())).toList();
             for (Worker.Role r : roles) {
                 if (parts.stream().noneMatch(p -> p.role() == r)) {
@@ -137,9 +142,9 @@ public final class WorkerSnapshots {
         return w;
     }
 
-    private Snapshot find(String worker, String name) throws IOException {
-        return list(worker).stream().filter(s -> s.name().equals(name)).findFirst()
-                .orElseThrow(() -> new FleetService.NotFound(worker + " has no snapshot " + name));
+    private Snapshot find(Worker w, String name) throws IOException {
+        return list(w).stream().filter(s -> s.name().equals(name)).findFirst()
+                .orElseThrow(() -> new FleetService.NotFound(w.name() + " has no snapshot " + name));
     }
 
     private void setState(Worker w, Worker.State state, String kind, String detail) {
