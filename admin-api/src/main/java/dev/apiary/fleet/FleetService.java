@@ -121,6 +121,11 @@ public final class FleetService {
         return inventory.transaction(c -> WorkerTable.page(c, after, limit));
     }
 
+    /** How many workers are in each state. */
+    public java.util.Map<Worker.State, Long> countByState() {
+        return inventory.transaction(WorkerTable::countByState);
+    }
+
     public Worker worker(String name) {
         return inventory.transaction(c -> WorkerTable.byName(c, name)).orElseThrow(() -> new NotFound("no worker " + name));
     }

@@ -67,11 +67,7 @@ public final class FleetMetrics {
 
     /** The Prometheus text for one scrape. Runs off the event loop: it reads the inventory. */
     public synchronized String scrape() {
-        Map<Worker.State, Long> counts = new HashMap<>();
-        for (Worker w : fleet.workers()) {
-            counts.merge(w.state(), 1L, Long::sum);
-        }
-        byState = counts;
+        byState = fleet.countByState();
         Map<String, CountingVolume> volumes = exports.volumes();
         for (String gone : new ArrayList<>(perVolume.keySet())) {
             if (!volumes.containsKey(gone)) {

@@ -109,6 +109,18 @@ public final class WorkerTable {
         return new Page(items, rows.size() > limit ? items.get(limit - 1).name() : null);
     }
 
+    /** How many workers are in each state (one grouped count, not a read of every worker). */
+    public static java.util.Map<Worker.State, Long> countByState(Connection c) throws SQLException {
+        java.util.Map<Worker.State, Long> out = new java.util.EnumMap<>(Worker.State.class);
+        try (PreparedStatement s = c.prepareStatement("SELECT state, COUNT(*) FROM workers GROUP BY state");
+                ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                out.put(Worker.State.valueOf(r.getString(1)), r.getLong(2));
+            }
+        }
+        return out;
+    }
+
     public static List<Worker> inState(Connection c, Worker.State state) throws SQLException {
         return many(c, "w.state = ?", "w.id", state.name());
     }
