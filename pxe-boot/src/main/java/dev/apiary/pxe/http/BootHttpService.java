@@ -133,11 +133,12 @@ public final class BootHttpService {
             return;
         }
         vertx.executeBlocking(() -> decision.report(m.get(), phase, details), false).onComplete(r -> {
-            if (r.failed()) {
+            if (r.failed() && r.cause() instanceof IllegalArgumentException refused) { // a phase it does not take
+                log.info("[http] report {} of {} refused: {}", phase, m.get().mac(), refused.getMessage());
+                ctx.response().setStatusCode(400).end(refused.getMessage() + "\n");
+            } else if (r.failed()) {
                 log.warn("[http] report {} of {} failed: {}", phase, m.get().mac(), r.cause().toString());
-                ctx.response().setStatusCode(r.cause() instanceof IllegalArgumentException ? 400 : 500)
-                        .end(r.cause() instanceof IllegalArgumentException ? r.cause().getMessage() + "\n"
-                                : "the report failed; see the server log\n");
+                ctx.response().setStatusCode(500).end("the report failed; see the server log\n");
             } else {
                 ctx.response().setStatusCode(r.result() ? 204 : 404).end(r.result() ? "" : "no such machine\n");
             }
