@@ -63,13 +63,14 @@ abstract class ApiCommand implements Callable<Integer> {
         return n.isTextual() || n.isNumber() ? n.asText() : null;
     }
 
+    /** Items of a paged list, and the cursor to go on with when a limit cut it short (else null). */
+    record Listed(com.fasterxml.jackson.databind.node.ArrayNode items, String more) {}
+
     /**
-     * Up to {@code limit} items of a paged list ({@code path} with {@code ?limit=}), following
-     * each page's {@code next} as {@code cursor} (after or before, as the route pages); the cursor
-     * to go on with is left in {@code last[0]} when the limit cut the list short, else null.
+     * Up to {@code limit} items of a paged list ({@code path} with {@code ?limit=}), following each
+     * page's {@code next} as {@code cursor} (after or before, as the route pages), from {@code start}.
      */
-    static com.fasterxml.jackson.databind.node.ArrayNode pages(ApiClient api, String path, String cursor,
-            String start, long limit, String[] last) throws Exception {
+    static Listed pages(ApiClient api, String path, String cursor, String start, long limit) throws Exception {
         var all = ApiClient.JSON.createArrayNode();
         String at = start;
         while (all.size() < limit) {
@@ -78,12 +79,10 @@ abstract class ApiCommand implements Callable<Integer> {
             page.path("items").forEach(all::add);
             at = next(page);
             if (at == null || page.path("items").isEmpty()) {
-                last[0] = null;
-                return all;
+                return new Listed(all, null);
             }
         }
-        last[0] = at;
-        return all;
+        return new Listed(all, at);
     }
 
     /** A timestamp from the API for a table: to the second, or "-" when there is none. */

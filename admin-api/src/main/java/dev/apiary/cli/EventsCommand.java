@@ -1,7 +1,6 @@
 package dev.apiary.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -13,23 +12,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code apiary events ...}: the audit trail, as pages or followed live, through the API. */
 @Command(name = "events", mixinStandardHelpOptions = true, description = "The audit trail (through the API).",
         subcommands = {EventsCommand.Ls.class, EventsCommand.Follow.class})
-public final class EventsCommand implements Runnable {
+public final class EventsCommand extends CommandGroup {
     private static final String ROW = "%-7s %-20s %-18s %-12s %s%n";
     /** The API's bound on a page of {@code /events}. */
     private static final int MAX_PAGE = 500;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
 
     static void header(PrintWriter out) {
         out.printf(ROW, "ID", "TIME", "KIND", "WORKER", "DETAIL");
@@ -55,12 +45,11 @@ public final class EventsCommand implements Runnable {
             if (limit < 1) {
                 throw new ApiClient.Failure(0, "--limit must be 1 or more");
             }
-            String[] cursor = new String[1];
-            ArrayNode all = pages(api, "/events", "after", Long.toString(after), limit, cursor);
-            if (cursor[0] != null) { // a full page may be the last one; say how to go on either way
-                spec.commandLine().getErr().println("apiary events: more may follow: --after " + cursor[0]);
+            Listed l = pages(api, "/events", "after", Long.toString(after), limit);
+            if (l.more() != null) { // a full page may be the last one; say how to go on either way
+                spec.commandLine().getErr().println("apiary events: more may follow: --after " + l.more());
             }
-            return all;
+            return l.items();
         }
 
         @Override

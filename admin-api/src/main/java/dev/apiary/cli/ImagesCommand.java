@@ -7,21 +7,14 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code apiary images ...}: golden images and their versions, through the API. */
 @Command(name = "images", mixinStandardHelpOptions = true, description = "Golden images and their versions (through the API).",
         subcommands = {ImagesCommand.Ls.class, ImagesCommand.Import.class, ImagesCommand.Seal.class,
             ImagesCommand.Use.class})
-public final class ImagesCommand implements Runnable {
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
+public final class ImagesCommand extends CommandGroup {
     static void table(PrintWriter out, JsonNode image) {
         StringBuilder versions = new StringBuilder();
         for (JsonNode v : image.path("versions")) {
@@ -80,7 +73,7 @@ public final class ImagesCommand implements Runnable {
         @Parameters(index = "1", paramLabel = "VERSION")
         String version;
 
-        @picocli.CommandLine.Option(names = "--note", description = "Why this version (kept with it).")
+        @Option(names = "--note", description = "Why this version (kept with it).")
         String note;
 
         @Override

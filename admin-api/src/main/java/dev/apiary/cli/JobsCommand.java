@@ -1,30 +1,20 @@
 package dev.apiary.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.PrintWriter;
 import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code apiary jobs ...}: long operations (import, flatten) and their progress, through the API. */
 @Command(name = "jobs", mixinStandardHelpOptions = true, description = "Long operations and their progress (through the API).",
         subcommands = {JobsCommand.Ls.class, JobsCommand.Show.class, JobsCommand.Wait.class})
-public final class JobsCommand implements Runnable {
+public final class JobsCommand extends CommandGroup {
     private static final String ROW = "%-6s %-10s %-24s %-8s %-8s %s%n";
     private static final Duration POLL = Duration.ofMillis(500);
     /** How long a wait rides out an unreachable server (a restart) before it gives up. */
     private static final Duration UNREACHABLE = Duration.ofSeconds(30);
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
 
     static void header(PrintWriter out) {
         out.printf(ROW, "ID", "KIND", "SUBJECT", "STATE", "PROGRESS", "STARTED");
@@ -101,8 +91,7 @@ public final class JobsCommand implements Runnable {
             if (limit < 1) {
                 throw new ApiClient.Failure(0, "--limit must be 1 or more");
             }
-            ArrayNode all = pages(api, "/jobs", "before", null, limit, new String[1]);
-            return all;
+            return pages(api, "/jobs", "before", null, limit).items();
         }
 
         @Override

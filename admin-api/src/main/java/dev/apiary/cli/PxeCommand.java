@@ -21,14 +21,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "pxe", mixinStandardHelpOptions = true,
         description = "Network boot: DHCP (proxy or full), TFTP and HTTP boot scripts; Wake-on-LAN.",
         subcommands = {PxeCommand.Serve.class, PxeCommand.Wake.class})
-public final class PxeCommand implements Runnable {
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+public final class PxeCommand extends CommandGroup {
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
             description = "Run DHCP, TFTP and HTTP for one boot network from the pxe: section of a YAML file"

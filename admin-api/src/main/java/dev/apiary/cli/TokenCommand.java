@@ -12,14 +12,7 @@ import picocli.CommandLine.Spec;
 /** {@code apiary token create|ls}: API bearer tokens, kept as Argon2id hashes in the data directory. */
 @Command(name = "token", mixinStandardHelpOptions = true, description = "Create and list admin API tokens.",
         subcommands = {TokenCommand.Create.class, TokenCommand.Ls.class})
-public final class TokenCommand implements Runnable {
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+public final class TokenCommand extends CommandGroup {
 
     static TokenFile file(Path data) {
         return new TokenFile(data.resolve("api-tokens"));

@@ -7,22 +7,13 @@ import java.nio.charset.StandardCharsets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code apiary volumes ...}: the store's volumes as the server sees them, and flatten, through the API. */
 @Command(name = "volumes", mixinStandardHelpOptions = true,
         description = "Volumes in the server's store: images and workers' roots and data (through the API).",
         subcommands = {VolumesCommand.Ls.class, VolumesCommand.Show.class, VolumesCommand.Flatten.class})
-public final class VolumesCommand implements Runnable {
+public final class VolumesCommand extends CommandGroup {
     private static final String ROW = "%-32s %9s %9s %-24s %s%n";
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
 
     static String path(String name) {
         return "/volumes/" + URLEncoder.encode(name, StandardCharsets.UTF_8);
@@ -42,7 +33,7 @@ public final class VolumesCommand implements Runnable {
     static final class Ls extends ApiCommand {
         @Override
         JsonNode call(ApiClient api) throws Exception {
-            return pages(api, "/volumes", "after", null, Long.MAX_VALUE, new String[1]);
+            return pages(api, "/volumes", "after", null, Long.MAX_VALUE).items();
         }
 
         @Override

@@ -9,21 +9,13 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code apiary workers snapshots ...}: snapshots of a worker's root and data volumes, through the API. */
 @Command(name = "snapshots", mixinStandardHelpOptions = true,
         description = "Snapshot a worker's volumes, list, delete, or roll back to one (through the API).",
         subcommands = {WorkerSnapshotsCommand.Ls.class, WorkerSnapshotsCommand.Create.class,
             WorkerSnapshotsCommand.Rollback.class, WorkerSnapshotsCommand.Rm.class})
-public final class WorkerSnapshotsCommand implements Runnable {
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+public final class WorkerSnapshotsCommand extends CommandGroup {
 
     static String path(String worker, String snapshot) {
         return WorkersCommand.path(worker) + "/snapshots"

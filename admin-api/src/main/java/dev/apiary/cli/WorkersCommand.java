@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code apiary workers ...}: the fleet through the API, as tables or {@code --json}. */
 @Command(name = "workers", mixinStandardHelpOptions = true, description = "List and operate on workers (through the API).",
@@ -16,14 +15,7 @@ import picocli.CommandLine.Spec;
             WorkersCommand.Replace.class, WorkersCommand.Reimage.class, WorkersCommand.Confirm.class,
             WorkersCommand.Rollback.class, WorkersCommand.Retire.class, WorkersCommand.Wake.class,
             WorkersCommand.Credentials.class, WorkersCommand.Boots.class, WorkerSnapshotsCommand.class})
-public final class WorkersCommand implements Runnable {
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+public final class WorkersCommand extends CommandGroup {
 
     /** A workers subcommand: by default its answer is one worker, shown as a row of the table. */
     abstract static class Base extends ApiCommand {
@@ -49,7 +41,7 @@ public final class WorkersCommand implements Runnable {
     static final class Ls extends Base {
         @Override
         JsonNode call(ApiClient api) throws Exception {
-            return pages(api, "/workers", "after", null, Long.MAX_VALUE, new String[1]);
+            return pages(api, "/workers", "after", null, Long.MAX_VALUE).items();
         }
 
         @Override
