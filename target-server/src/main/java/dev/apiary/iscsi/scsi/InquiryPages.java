@@ -117,7 +117,9 @@ final class InquiryPages {
         b[1] = (byte) BlockCommands.MAX_COMPARE_AND_WRITE_BLOCKS;
         Cdb.put16(b, 2, 4096 / lu.blockSize); // OPTIMAL TRANSFER LENGTH GRANULARITY: one 4 KiB block
         Cdb.put32(b, 4, CommandParser.MAX_TRANSFER_BYTES / lu.blockSize);
-        Cdb.put32(b, 8, (1 << 20) / lu.blockSize); // OPTIMAL TRANSFER LENGTH: 1 MiB
+        // OPTIMAL TRANSFER LENGTH stays 0 (not reported), as tgt does. Linux sets a disk's
+        // read-ahead to twice this value; at 1 MiB, page faults of a booting root became 850 KiB
+        // reads and slirp/TCG guests stalled 5-21 s on them in 14 of 21 boots (docs/worker-image.md).
         Cdb.put32(b, 16, BlockCommands.MAX_UNMAP_LBA_COUNT);
         Cdb.put32(b, 20, BlockCommands.MAX_UNMAP_DESCRIPTORS);
         Cdb.put32(b, 24, 4096 / lu.blockSize); // OPTIMAL UNMAP GRANULARITY
