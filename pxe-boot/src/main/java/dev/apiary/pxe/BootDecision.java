@@ -36,4 +36,29 @@ public interface BootDecision {
     default boolean report(Machine machine, String phase, java.util.Map<String, String> details) {
         return false;
     }
+
+    /**
+     * Whether {@code machine.address()} has a live iSCSI session to the machine's own target:
+     * the booted OS, which proved the machine's CHAP secret. Its agent may then speak for the MAC
+     * without a recent DHCP sighting. Called off the event loop.
+     */
+    default boolean loggedIn(Machine machine) {
+        return false;
+    }
+
+    /**
+     * What the booted machine's agent should do now: {@code none}, {@code maintenance} (upgrade
+     * the image it booted, then power off) or {@code reboot}. Called off the event loop.
+     */
+    default String action(Machine machine) {
+        return "none";
+    }
+
+    /**
+     * A maintenance boot's package changes ({@code upgraded P 1.0 -> 1.1} lines). Returns false
+     * when the machine is not in a maintenance boot. Called off the event loop.
+     */
+    default boolean changelog(Machine machine, String text) {
+        return false;
+    }
 }

@@ -26,17 +26,11 @@ import org.slf4j.LoggerFactory;
  * {@code GET /files/...} serves kernels, initrds and other large files from a directory, with
  * Range requests (RFC 9110 §14) and no path escapes. File transfers are admitted up to a cap; a
  * request over the cap waits for a slot rather than failing, so fifty machines powering on
- * together all come up. {@code POST /boot/{mac}/report} takes a booted machine's report of a
- * boot phase (its agent), from the same address only, as a small form.
+ * together all come up. A booted machine's agent talks to {@link AgentRoutes} under the same
+ * {@code /boot/{mac}/} path.
  */
 public final class BootHttpService {
     private static final Logger log = LoggerFactory.getLogger(BootHttpService.class);
-
-    /** A report is a few short fields; anything bigger is refused (413) before it is read. */
-    static final int REPORT_LIMIT = 1024;
-    private static final java.util.regex.Pattern PHASE = java.util.regex.Pattern.compile("[a-z][a-z0-9-]{0,31}");
-    /** Printable ASCII without '&', '=' or controls: what a version or hostname may hold. */
-    private static final java.util.regex.Pattern DETAIL = java.util.regex.Pattern.compile("[A-Za-z0-9._:+~@-]{1,64}");
 
     private final Vertx vertx;
     private final BootDecision decision;
@@ -71,8 +65,7 @@ public final class BootHttpService {
     public Future<Integer> listen(String host, int port) {
         Router router = Router.router(vertx);
         router.get("/boot/:mac").handler(this::script);
-        router.post("/boot/:mac/report").handler(io.vertx.ext.web.handler.BodyHandler.create()
-                .setBodyLimit(REPORT_LIMIT).setHandleFileUploads(false)).handler(this::report);
+        new AgentRoutes(vertx, decision, sightings).mount(router);
         router.get("/files/*").handler(this::admit);
         router.get("/files/*").handler(StaticHandler.create(FileSystemAccess.ROOT, files.toString())
                 .setDirectoryListing(false)
@@ -104,45 +97,10 @@ public final class BootHttpService {
         if (sightings != null && (from.isEmpty() || !sightings.permits(mac, from.get()))) {
             log.info("[http] refused the {} of {} to {}: not the address it took by DHCP", what, mac,
                     from.map(InetAddress::getHostAddress).orElse("?"));
-            ctx.response().setStatusCode(403).end("only the address a machine took by DHCP may fetch or report for it\n");
+            ctx.response().setStatusCode(403).end("only the address a machine took by DHCP may fetch its script\n");
             return Optional.empty();
         }
         return Optional.of(new Machine(mac, arch, true, from));
-    }
-
-    /** {@code phase=...&version=...&hostname=...}: checked, then handed to the decision off the event loop. */
-    private void report(RoutingContext ctx) {
-        String phase = ctx.request().getFormAttribute("phase");
-        if (phase == null || !PHASE.matcher(phase).matches()) {
-            ctx.response().setStatusCode(400).end("phase must be 1-32 of a-z 0-9 - starting with a letter\n");
-            return;
-        }
-        java.util.Map<String, String> details = new java.util.TreeMap<>();
-        for (String key : new String[] {"version", "hostname"}) {
-            String v = ctx.request().getFormAttribute(key);
-            if (v != null && !DETAIL.matcher(v).matches()) {
-                ctx.response().setStatusCode(400).end(key + " must be 1-64 of A-Z a-z 0-9 . _ : + ~ @ -\n");
-                return;
-            }
-            if (v != null) {
-                details.put(key, v);
-            }
-        }
-        Optional<Machine> m = machine(ctx, "report");
-        if (m.isEmpty()) {
-            return;
-        }
-        vertx.executeBlocking(() -> decision.report(m.get(), phase, details), false).onComplete(r -> {
-            if (r.failed() && r.cause() instanceof IllegalArgumentException refused) { // a phase it does not take
-                log.info("[http] report {} of {} refused: {}", phase, m.get().mac(), refused.getMessage());
-                ctx.response().setStatusCode(400).end(refused.getMessage() + "\n");
-            } else if (r.failed()) {
-                log.warn("[http] report {} of {} failed: {}", phase, m.get().mac(), r.cause().toString());
-                ctx.response().setStatusCode(500).end("the report failed; see the server log\n");
-            } else {
-                ctx.response().setStatusCode(r.result() ? 204 : 404).end(r.result() ? "" : "no such machine\n");
-            }
-        });
     }
 
     private void script(RoutingContext ctx) {
@@ -180,7 +138,7 @@ public final class BootHttpService {
         };
     }
 
-    private static Optional<InetAddress> address(String host) {
+    static Optional<InetAddress> address(String host) {
         try {
             return host == null ? Optional.empty() : Optional.of(InetAddress.getByName(host));
         } catch (UnknownHostException e) {

@@ -185,4 +185,70 @@ class BootHttpServiceTest {
             held.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
+
+    HttpResponse<String> send(int port, String method, String path, String contentType, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", contentType).timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Long after its DHCP window a booted OS still speaks for its MAC when it is logged in to its
+     * own target; it asks what to do and hands in a maintenance changelog; hostile bodies get 4xx.
+     */
+    @Test
+    void theAgentAsksWhatToDoAndHandsInItsChangelog() throws Exception {
+        List<String> changelogs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean loggedIn = new java.util.concurrent.atomic.AtomicBoolean();
+        BootDecision decision = new BootDecision() {
+            @Override
+            public Optional<String> script(Machine m) {
+                return Optional.empty();
+            }
+
+            @Override
+            public boolean loggedIn(Machine m) {
+                return loggedIn.get() && m.address().orElseThrow().isLoopbackAddress();
+            }
+
+            @Override
+            public String action(Machine m) {
+                return m.mac().endsWith(":56") ? "maintenance" : "none";
+            }
+
+            @Override
+            public boolean changelog(Machine m, String text) {
+                changelogs.add(m.mac() + ": " + text);
+                return m.mac().endsWith(":56");
+            }
+        };
+        Sightings sightings = new Sightings(Duration.ofMinutes(5), java.time.Clock.systemUTC());
+        BootHttpService held = new BootHttpService(vertx, decision, dir.resolve("files"), 2, sightings);
+        int port = held.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try {
+            String mac = "52:54:00:12:34:56";
+            assertThat(send(port, "GET", "/boot/" + mac + "/action", "text/plain", null).statusCode())
+                    .as("neither sighted nor logged in").isEqualTo(403);
+            loggedIn.set(true);
+            HttpResponse<String> action = send(port, "GET", "/boot/" + mac + "/action", "text/plain", null);
+            assertThat(action.statusCode()).isEqualTo(200);
+            assertThat(action.body()).isEqualTo("maintenance\n");
+            assertThat(send(port, "GET", "/boot/52:54:00:12:34:57/action", "text/plain", null).body()).isEqualTo("none\n");
+            assertThat(report(port, mac, "phase=maintenance-done").statusCode()).as("no report hook: unknown").isEqualTo(404);
+
+            String log = "upgraded apiary-test-p 1.0 -> 1.1\n";
+            assertThat(send(port, "POST", "/boot/" + mac + "/changelog", "text/plain", log).statusCode()).isEqualTo(204);
+            assertThat(send(port, "POST", "/boot/52:54:00:12:34:57/changelog", "text/plain", log).statusCode())
+                    .as("not in maintenance").isEqualTo(404);
+            assertThat(send(port, "POST", "/boot/" + mac + "/changelog", "text/plain", "").statusCode()).isEqualTo(400);
+            assertThat(send(port, "POST", "/boot/" + mac + "/changelog", "text/plain", "a\u0000b").statusCode()).isEqualTo(400);
+            assertThat(send(port, "POST", "/boot/" + mac + "/changelog", "text/plain", "x".repeat(300 * 1024)).statusCode())
+                    .as("too big").isEqualTo(413);
+            assertThat(send(port, "POST", "/boot/nope/changelog", "text/plain", log).statusCode()).isEqualTo(400);
+            assertThat(changelogs).containsExactly(mac + ": " + log, "52:54:00:12:34:57: " + log);
+        } finally {
+            held.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
 }

@@ -74,6 +74,12 @@ public final class Session {
         return connection;
     }
 
+    /** The initiator's IP address, as its connection came from. */
+    public Optional<java.net.InetAddress> remoteAddress() {
+        return connection.channel != null && connection.channel.remoteAddress() instanceof java.net.InetSocketAddress a
+                ? Optional.ofNullable(a.getAddress()) : Optional.empty();
+    }
+
     /** Drops the session's connection (reinstatement, fencing, target reset). */
     public void close() {
         connection.close();
