@@ -4,11 +4,14 @@
 # its iSCSI block driver, TFTP clients (atftp, tftp-hpa, curl) and busybox udhcpc for the DHCP
 # tests in network namespaces; for the PXE boot test, Debian's iPXE binaries (ipxe), QEMU's iPXE
 # NIC ROMs (ipxe-qemu), UEFI firmware (ovmf) and dnsmasq as the home router's DHCP server
-# (dnsmasq-base: the binary only, no service started). Installs only what is missing. (tftpd-hpa, the TFTP peer of the
+# (dnsmasq-base: the binary only, no service started); for the user-story tests, what the worker
+# image recipe needs (debootstrap, extlinux, GRUB's EFI modules, mtools, ...) and python3 (the
+# test's apt repository and Wake-on-LAN listener). Installs only what is missing. (tftpd-hpa, the TFTP peer of the
 # benchmark, is not here: its package starts a server on port 69; tftp-bench.sh installs it.)
 set -euo pipefail
 pkgs=(libiscsi-bin libiscsi-dev tgt qemu-system-x86 qemu-utils qemu-block-extra gcc iproute2 atftp tftp-hpa curl busybox
-      ipxe ipxe-qemu ovmf dnsmasq-base)
+      ipxe ipxe-qemu ovmf dnsmasq-base
+      debootstrap extlinux syslinux-common grub-efi-amd64-bin mtools dosfstools fdisk e2fsprogs python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

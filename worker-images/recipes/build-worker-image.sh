@@ -6,6 +6,7 @@
 #                         [--data-path /var/lib/rancher|none] [--poweroff-after-up]
 #                         [--extra-packages "pkg1,pkg2"] [--apt-source URL]
 #                         [--security-source URL|none] [--apiary-url URL] [--maintenance]
+#                         [--overlay DIR] [--install-debs DIR]
 #
 #   --out IMG            the raw image (default ./apiary-worker.img; sparse, about 510 MiB allocated)
 #   --size SIZE          its size (default 1536M): 64 MiB ESP, the rest the root filesystem
@@ -18,7 +19,10 @@
 #   --security-source U  the security mirror (default http://deb.debian.org/debian-security)
 #   --apiary-url URL     where the agent reports (default http://<iBFT target address>:8080)
 #   --maintenance        boot in maintenance mode: apt full-upgrade, then power off (tests;
-#                        Apiary's maintenance workflow will place the flag itself)
+#                        Apiary's upgrade workflow tells the agent instead)
+#   --overlay DIR        files copied over the root filesystem last (SSH keys, an apt source list,
+#                        a unit of your own); not part of the cached base
+#   --install-debs DIR   every DIR/*.deb installed with dpkg into this image (local packages)
 #
 # Two stages:
 #  1. base (cached): debootstrap bookworm (minbase + systemd-sysv, udev, kmod, iproute2), then
@@ -61,6 +65,8 @@ EXTRA=()
 APT_SOURCE=http://deb.debian.org/debian
 SECURITY_SOURCE=http://deb.debian.org/debian-security
 APIARY_URL=
+OVERLAY=
+INSTALL_DEBS=
 
 die() { echo "build-worker-image: $*" >&2; exit 1; }
 say() { echo "build-worker-image: $*" >&2; }
@@ -87,12 +93,18 @@ while [ $# -gt 0 ]; do
         --apt-source) APT_SOURCE=${val%/} ;;
         --security-source) SECURITY_SOURCE=${val%/} ;;
         --apiary-url) APIARY_URL=${val%/} ;;
+        --overlay) OVERLAY=$val ;;
+        --install-debs) INSTALL_DEBS=$val ;;
         *) echo "build-worker-image: unknown option $opt" >&2; usage ;;
     esac
 done
 
 # --- checks before anything is touched --------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot and a loop device for extlinux)"
+[ -z "$OVERLAY" ] || [ -d "$OVERLAY" ] || die "--overlay: $OVERLAY is not a directory"
+if [ -n "$INSTALL_DEBS" ]; then
+    compgen -G "$INSTALL_DEBS/*.deb" >/dev/null || die "--install-debs: no .deb in $INSTALL_DEBS"
+fi
 missing=()
 need() { # need PACKAGE COMMAND-OR-PATH...
     local pkg=$1 p; shift
@@ -274,6 +286,19 @@ cp -a --reflink=auto "$base/rootfs" "$r"
 # The worker's own files, root-owned; existing directories keep their modes.
 tar -C "$files/rootfs" --owner=0 --group=0 -cf - . | tar -C "$r" --no-overwrite-dir -xf -
 sed -i -e "s|^DATA_PATH=.*|DATA_PATH=$DATA_PATH|" -e "s|^APIARY_URL=.*|APIARY_URL=$APIARY_URL|" "$r/etc/apiary/worker.conf"
+if [ -n "$OVERLAY" ]; then
+    say "overlay $OVERLAY"
+    tar -C "$OVERLAY" --owner=0 --group=0 -cf - . | tar -C "$r" --no-overwrite-dir -xf -
+fi
+if [ -n "$INSTALL_DEBS" ]; then
+    mkdir -p "$r/tmp/apiary-debs"
+    cp "$INSTALL_DEBS"/*.deb "$r/tmp/apiary-debs/"
+    say "installing $(cd "$INSTALL_DEBS" && echo *.deb)"
+    chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C \
+        sh -c 'dpkg -i /tmp/apiary-debs/*.deb' > "$work/install-debs.log" 2>&1 \
+        || die "dpkg -i failed: $(tail -n 3 "$work/install-debs.log")"
+    rm -rf "$r/tmp/apiary-debs"
+fi
 echo "$VERSION" > "$r/etc/apiary/image-version"
 [ "$POWEROFF" = 0 ] || touch "$r/etc/apiary/poweroff-after-up"
 [ "$MAINTENANCE" = 0 ] || touch "$r/etc/apiary/maintenance"

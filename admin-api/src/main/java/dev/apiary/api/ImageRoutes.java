@@ -45,6 +45,8 @@ public final class ImageRoutes implements ApiServer.Routes {
             return JobRoutes.view(jobs.submit("import", name,
                     progress -> store.importRaw(name, Path.of(source), progress)));
         }));
+        router.get("/api/v1/images/:name").handler(ctx -> api.respond(ctx, 200,
+                () -> view(fleet.images().image(name(ctx.pathParam("name"), "name")))));
         router.post("/api/v1/images/:name/versions").handler(ctx -> api.respond(ctx, 201, () -> {
             String image = name(ctx.pathParam("name"), "name");
             var body = WorkerRoutes.body(ctx);

@@ -26,6 +26,7 @@ public final class WorkerRoutes implements ApiServer.Routes {
         router.get("/api/v1/workers/:name").handler(ctx -> api.respond(ctx, 200, () -> {
             Worker w = worker(ctx);
             Map<String, Object> m = view(w);
+            m.put("nextImage", fleet.nextBoot().pending(w.name()).orElse(null));
             m.put("boot", fleet.boots().boots(w.name(), 1).stream().findFirst().map(BootRoutes::view).orElse(null));
             return m;
         }));
@@ -100,6 +101,14 @@ public final class WorkerRoutes implements ApiServer.Routes {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw ApiError.badRequest("body", "the body is not valid JSON");
         }
+    }
+
+    /** A worker's name as a request gives it: a hostname label. */
+    static String workerName(String v, String field) {
+        if (v == null || !v.matches("[A-Za-z0-9][A-Za-z0-9-]{0,62}")) {
+            throw ApiError.badRequest(field, field + " must name workers: 1-63 of A-Z a-z 0-9 -");
+        }
+        return v;
     }
 
     private static String mac(RoutingContext ctx, String mac) {

@@ -41,7 +41,7 @@ public final class BootTimeline implements AutoCloseable {
 
     /** Apiary sees the first four; the worker's agent reports the rest (docs/worker-image.md). */
     public enum Phase {
-        DHCP, SCRIPT, ISCSI_LOGIN, OS_LOGIN, USERSPACE, DATA_MOUNTED, MAINTENANCE_DONE;
+        DHCP, SCRIPT, ISCSI_LOGIN, OS_LOGIN, USERSPACE, DATA_MOUNTED, MAINTENANCE_DONE, MAINTENANCE_FAILED;
 
         boolean reported() {
             return compareTo(USERSPACE) >= 0;
@@ -113,7 +113,7 @@ public final class BootTimeline implements AutoCloseable {
     /** The worker's agent reports {@code label}; only the phases an agent reports are taken. */
     public void reported(String mac, String label) {
         Phase p = Phase.of(label).filter(Phase::reported).orElseThrow(() -> new IllegalArgumentException(
-                "unknown phase " + label + "; an agent reports userspace, data-mounted or maintenance-done"));
+                "unknown phase " + label + "; an agent reports userspace, data-mounted, maintenance-done or maintenance-failed"));
         later(By.MAC, mac, p);
     }
 

@@ -44,12 +44,16 @@ public final class ExportPublisher {
     public synchronized void publish(FleetService fleet) {
         Map<String, LogicalUnit> next = new HashMap<>();
         List<TargetExport> exports = new ArrayList<>();
+        Map<String, String> maintenance = fleet.upgrades().maintenanceRoots();
         for (Worker w : fleet.workers()) {
             if (w.state() != Worker.State.READY) {
                 continue;
             }
             SortedMap<Integer, LogicalUnit> luns = new TreeMap<>();
-            for (Worker.Lun l : w.luns()) {
+            // A maintenance boot sees the image head as its root and nothing of the worker's own.
+            List<Worker.Lun> own = maintenance.containsKey(w.name())
+                    ? List.of(new Worker.Lun(0, maintenance.get(w.name()), Worker.Role.ROOT)) : w.luns();
+            for (Worker.Lun l : own) {
                 if (l.lun() < 0) {
                     continue; // a previous root kept for rollback, or a clone being made: not exported
                 }
@@ -82,6 +86,12 @@ public final class ExportPublisher {
         if (!sessions.isEmpty()) {
             log.info("[fleet] dropped {} session(s) to {}", sessions.size(), targetIqn);
         }
+    }
+
+    /** Whether {@code targetIqn} has a live session (from {@code from}, when not null). */
+    public boolean hasSessions(String targetIqn, java.net.InetAddress from) {
+        return target.sessions().sessionsOf(targetIqn).stream()
+                .anyMatch(s -> from == null || s.remoteAddress().filter(from::equals).isPresent());
     }
 
     private LogicalUnit open(String volume) {

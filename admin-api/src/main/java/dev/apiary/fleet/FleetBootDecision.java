@@ -43,7 +43,28 @@ public final class FleetBootDecision implements BootDecision {
         }
         fleet.boots().reported(machine.mac(), phase);
         fleet.audit(w.get(), "agent", phase + (details.isEmpty() ? "" : " " + details));
+        try {
+            fleet.upgrades().reported(w.get().name(), phase);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return true;
+    }
+
+    @Override
+    public boolean loggedIn(Machine machine) {
+        return machine.address().isPresent()
+                && fleet.byMac(machine.mac()).filter(w -> fleet.loggedIn(w, machine.address().get())).isPresent();
+    }
+
+    @Override
+    public String action(Machine machine) {
+        return fleet.byMac(machine.mac()).map(fleet::action).orElse("none");
+    }
+
+    @Override
+    public boolean changelog(Machine machine, String text) {
+        return fleet.byMac(machine.mac()).filter(w -> fleet.upgrades().changelog(w.name(), text)).isPresent();
     }
 
     /** An unknown MAC is enrolled unless enrollment is off or the MAC was replaced (retired workers have none). */
@@ -59,7 +80,9 @@ public final class FleetBootDecision implements BootDecision {
         }
         Worker w;
         try {
-            w = known.isPresent() ? known.get() : fleet.enroll(machine.mac());
+            // A version assigned to the next boot (a rollout, a rollback) is made now, when the
+            // OS that used the old root is gone.
+            w = known.isPresent() ? fleet.nextBoot().apply(known.get()) : fleet.enroll(machine.mac());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

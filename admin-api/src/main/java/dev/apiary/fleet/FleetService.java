@@ -38,6 +38,9 @@ public final class FleetService {
     private final WorkerSnapshots snapshots;
     private final BootTimeline boots;
     private final Images images;
+    private final NextBoot nextBoot;
+    private final Upgrades upgrades;
+    private final Rollouts rollouts;
 
     /** The operation conflicts with the worker's state or with another operation on it (HTTP 409). */
     public static final class Conflict extends RuntimeException {
@@ -64,6 +67,60 @@ public final class FleetService {
         this.snapshots = new WorkerSnapshots(this, inventory, store, exports, locks, clock);
         this.boots = new BootTimeline(inventory, clock);
         this.images = new Images(inventory, store, clock);
+        this.nextBoot = new NextBoot(this, inventory, store, clock);
+        this.upgrades = new Upgrades(this, inventory, store, clock);
+        this.rollouts = new Rollouts(this, inventory, clock);
+    }
+
+    /** Image versions assigned to workers' next boots. */
+    public NextBoot nextBoot() {
+        return nextBoot;
+    }
+
+    /** Golden-image upgrades in maintenance mode. */
+    public Upgrades upgrades() {
+        return upgrades;
+    }
+
+    /** Rollouts of image versions in batches. */
+    public Rollouts rollouts() {
+        return rollouts;
+    }
+
+    /** Whether {@code ref} (VOLUME@SNAPSHOT) is a sealed version of an image (not a worker's volume). */
+    public boolean imageExists(String ref) throws IOException {
+        String[] p = ref.split("@", 2);
+        return p.length == 2 && !p[0].startsWith("fleet.") && store.info(p[0])
+                .map(v -> v.snapshots().stream().anyMatch(s -> s.name().equals(p[1]))).orElse(false);
+    }
+
+    /** Publishes the export table anew (the upgrade swaps a worker's LUNs for a maintenance boot). */
+    void publish() {
+        exports.publish(this);
+    }
+
+    /** Drops the worker's live sessions. */
+    void fence(Worker w) {
+        exports.fence(w.targetIqn());
+    }
+
+    /** Whether the worker's target has a live session: its machine is running. */
+    public boolean hasSessions(Worker w) {
+        return exports.hasSessions(w.targetIqn(), null);
+    }
+
+    /** Whether {@code from} has a live session to the worker's target: the worker's booted OS. */
+    public boolean loggedIn(Worker w, java.net.InetAddress from) {
+        return exports.hasSessions(w.targetIqn(), from);
+    }
+
+    /**
+     * What the worker's agent should do now: {@code maintenance} in an upgrade's maintenance boot;
+     * {@code reboot} when an upgrade or a next-boot image waits for it; else {@code none}.
+     */
+    public String action(Worker w) {
+        return upgrades.action(w.name())
+                .orElse(nextBoot.pending(w.name()).isPresent() ? "reboot" : "none");
     }
 
     /** Golden images and their versions. */
@@ -95,10 +152,7 @@ public final class FleetService {
      * (VOLUME@SNAPSHOT, which must exist). Existing workers keep theirs until reimaged.
      */
     public void setImage(String image) throws IOException {
-        String[] p = image.split("@", 2);
-        boolean exists = p.length == 2 && store.info(p[0])
-                .map(v -> v.snapshots().stream().anyMatch(s -> s.name().equals(p[1]))).orElse(false);
-        if (!exists || p[0].startsWith("fleet.")) {
+        if (!imageExists(image)) {
             throw new IllegalArgumentException("no image version " + image);
         }
         inventory.transaction(c -> {
@@ -350,8 +404,13 @@ public final class FleetService {
                 }
             }
             back.add(new Worker.Lun(cur.lun(), prev.volume(), Worker.Role.ROOT));
+            Optional<String> prevImage = store.info(prev.volume()).flatMap(VolumeStore.VolumeInfo::parent)
+                    .map(p -> p.volume() + "@" + p.snapshot());
             inventory.transaction(c -> {
                 WorkerTable.setLuns(c, w.id(), back);
+                if (prevImage.isPresent()) {
+                    WorkerTable.setImage(c, w.id(), prevImage.get());
+                }
                 WorkerTable.event(c, clock.instant(), "rollback", name, "root back to " + prev.volume());
                 return null;
             });

@@ -16,6 +16,8 @@ import dev.apiary.fleet.ExportPublisher;
 import dev.apiary.fleet.FleetBootDecision;
 import dev.apiary.fleet.FleetService;
 import dev.apiary.fleet.Jobs;
+import dev.apiary.api.RolloutRoutes;
+import dev.apiary.api.UpgradeRoutes;
 import dev.apiary.fleet.store.Inventory;
 import dev.apiary.iscsi.portal.TargetServer;
 import dev.apiary.lun.file.FileStore;
@@ -73,6 +75,19 @@ public final class ApiaryServer implements AutoCloseable {
             started.add(fleet.boots());
             target.sessions().onLogin(session -> fleet.boots().login(session.targetName()));
             fleet.reconcile(); // publishes the export table before the target accepts a login
+            if (settings.wakeTo() != null) {
+                InetSocketAddress to = settings.wakeTo();
+                java.util.function.Consumer<String> wake = mac -> {
+                    try {
+                        dev.apiary.pxe.WakeOnLan.wake(mac, to);
+                    } catch (java.io.IOException e) {
+                        log.warn("[apiary] Wake-on-LAN to {} failed: {}", mac, e.toString());
+                    }
+                };
+                fleet.upgrades().wakeWith(wake);
+                fleet.rollouts().wakeWith(wake);
+            }
+            started.add(changeController(fleet));
             targetAddress = target.listen(settings.listen(), 1, 1);
             Vertx vertx = Vertx.vertx();
             started.add(() -> vertx.close().await());
@@ -90,7 +105,8 @@ public final class ApiaryServer implements AutoCloseable {
                     metrics::scrape, List.of(new WorkerRoutes(fleet, settings.wakeTo()), new SnapshotRoutes(fleet),
                             new BootRoutes(fleet),
                             new EventRoutes(fleet), new ImageRoutes(store, jobs, fleet),
-                            new VolumeRoutes(store, fleet, jobs), new JobRoutes(jobs)));
+                            new VolumeRoutes(store, fleet, jobs), new JobRoutes(jobs), new UpgradeRoutes(fleet),
+                            new RolloutRoutes(fleet)));
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);
@@ -104,6 +120,28 @@ public final class ApiaryServer implements AutoCloseable {
                 settings.fleet().enrollment().name().toLowerCase(java.util.Locale.ROOT),
                 fleet.image() == null ? "(none yet)" : fleet.image());
         return this;
+    }
+
+    /**
+     * Upgrades and rollouts wait on machines (a boot, a report, a power-off): one thread looks
+     * every second and moves each a step on; the state is in the inventory, so nothing is lost
+     * between looks or across a restart.
+     */
+    private static AutoCloseable changeController(FleetService fleet) {
+        var controller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "apiary-changes");
+            t.setDaemon(true);
+            return t;
+        });
+        controller.scheduleWithFixedDelay(() -> {
+            try {
+                fleet.upgrades().tick();
+                fleet.rollouts().tick();
+            } catch (Exception e) {
+                log.warn("[apiary] upgrades and rollouts: {}", e.toString(), e);
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        return controller::shutdownNow;
     }
 
     public FleetService fleet() {

@@ -14,6 +14,7 @@ DATA_LABEL=apiary-data
 APIARY_URL=
 BOOT_HTTP_PORT=8080
 REPORT_TIMEOUT=3
+WATCH_INTERVAL=30
 if [ -r "$APIARY_CONF" ]; then
     # shellcheck source=/dev/null
     . "$APIARY_CONF"
