@@ -60,6 +60,16 @@ final class Tools {
         return cmd;
     }
 
+    /** The repository's root (tests run in integration/). */
+    static Path repo() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("worker-images/recipes"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no worker-images/recipes above " + Path.of("").toAbsolutePath());
+    }
+
     /** A loopback port that was free a moment ago. */
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
