@@ -222,17 +222,19 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One line of the boot's progress, at {@code seconds} since power-on. */
-    private record Line(double seconds, String from, String text) {}
+    /** One line of the boot's progress, at {@code seconds} since power-on; {@code n} keeps ties in arrival order. */
+    private record Line(double seconds, long n, String from, String text) {}
 
-    private final PriorityQueue<Line> pending = new PriorityQueue<>(Comparator.comparingDouble(Line::seconds));
+    private final PriorityQueue<Line> pending = new PriorityQueue<>(
+            Comparator.comparingDouble(Line::seconds).thenComparingLong(Line::n));
+    private long lines;
 
     private void collect(BootConsole.Hit h, List<DemoTimeline.Event> events) {
         if (h != null) {
             boolean quote = h.milestone() == BootConsole.Milestone.DATA || h.milestone() == BootConsole.Milestone.UP;
-            pending.add(new Line(h.seconds(), "console", quote ? h.line() : h.milestone().label));
+            pending.add(new Line(h.seconds(), lines++, "console", quote ? h.line() : h.milestone().label));
         }
-        events.forEach(e -> pending.add(new Line(e.seconds(), "api", e.text())));
+        events.forEach(e -> pending.add(new Line(e.seconds(), lines++, "api", e.text())));
     }
 
     /** Prints the collected lines up to {@code seconds} since power-on, in time order. */
