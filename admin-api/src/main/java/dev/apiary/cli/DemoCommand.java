@@ -3,7 +3,6 @@ package dev.apiary.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -62,7 +61,8 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Where the image, the data directory and the logs go (default: a new /tmp/apiary-demo-*).")
     Path workdir;
 
-    @Option(names = "--keep", description = "Leave apiary serve running at the end, to look further with the CLI.")
+    @Option(names = "--keep",
+            description = "Leave apiary serve running after a boot that came up, to look further with the CLI.")
     boolean keep;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
@@ -156,7 +156,8 @@ public final class DemoCommand implements Callable<Integer> {
             step("1/4", "worker image " + img.toAbsolutePath());
             if (http != 8080) {
                 out.println("  note: boot HTTP on port " + http + ": unless the image was built with --apiary-url"
-                        + " http://10.0.2.2:" + http + ", its agent reports to port 8080 and its reports will be missing");
+                        + " http://10.0.2.2:" + http + ", its agent reports to port 8080 and its reports will be"
+                        + " missing");
             }
         }
 
@@ -300,7 +301,7 @@ public final class DemoCommand implements Callable<Integer> {
     /** Runs the image recipe, streaming its output with a prefix (and into {@code log}); false if it failed. */
     private boolean build(List<String> command, Path log) throws Exception {
         build = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(build.getInputStream(), StandardCharsets.UTF_8));
+        try (BufferedReader r = build.inputReader(StandardCharsets.UTF_8);
                 PrintWriter copy = new PrintWriter(Files.newBufferedWriter(log))) {
             for (String l; (l = r.readLine()) != null; ) {
                 out.println("  build | " + l);
@@ -360,7 +361,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** The recipe of the repository this apiary runs from (its jar or classes are inside it), or the current directory's. */
+    /** The recipe in the repository this apiary runs from (its jar or classes lie inside it), else in the cwd. */
     static Optional<Path> findRecipe() {
         List<Path> starts = new ArrayList<>();
         try {

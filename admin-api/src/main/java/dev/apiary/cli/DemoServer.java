@@ -36,7 +36,9 @@ final class DemoServer {
      * a token; returns the token.
      */
     String prepare(Path image, int iscsiPort, int httpPort, PrintWriter progress) throws IOException {
-        Files.createDirectories(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        // 0700, as apiary serve makes it: the master key and the token hashes live here.
+        Files.createDirectories(data,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         try (FileStore store = FileStore.open(data.resolve("store"))) {
             ProgressBar bar = new ProgressBar(progress, "  import golden");
             store.importRaw("golden", image, bar);

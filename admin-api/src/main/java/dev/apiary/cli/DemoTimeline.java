@@ -65,8 +65,9 @@ final class DemoTimeline {
                 for (JsonNode p : boot.path("phases")) {
                     if (shown.add(p.path("phase").asText())) {
                         String phase = p.path("phase").asText();
+                        String means = MEANS.containsKey(phase) ? " (" + MEANS.get(phase) + ")" : "";
                         events.add(new Event(since(p.path("at")), worker + " boot " + boot.path("boot").asText()
-                                + ": " + phase + Optional.ofNullable(MEANS.get(phase)).map(m -> " (" + m + ")").orElse("")));
+                                + ": " + phase + means));
                     }
                 }
             }
