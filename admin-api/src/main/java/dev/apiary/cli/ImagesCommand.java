@@ -13,7 +13,7 @@ import picocli.CommandLine.Parameters;
 /** {@code apiary images ...}: golden images and their versions, through the API. */
 @Command(name = "images", mixinStandardHelpOptions = true, description = "Golden images and their versions (through the API).",
         subcommands = {ImagesCommand.Ls.class, ImagesCommand.Import.class, ImagesCommand.Seal.class,
-            ImagesCommand.Use.class})
+            ImagesCommand.Use.class, UpgradeCommands.Start.class, UpgradeCommands.Ls.class})
 public final class ImagesCommand extends CommandGroup {
     static void table(PrintWriter out, JsonNode image) {
         StringBuilder versions = new StringBuilder();

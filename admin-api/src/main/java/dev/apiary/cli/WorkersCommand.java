@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
         subcommands = {WorkersCommand.Ls.class, WorkersCommand.Show.class, WorkersCommand.Approve.class,
             WorkersCommand.Replace.class, WorkersCommand.Reimage.class, WorkersCommand.Confirm.class,
             WorkersCommand.Rollback.class, WorkersCommand.Retire.class, WorkersCommand.Wake.class,
-            WorkersCommand.Credentials.class, WorkersCommand.Boots.class, WorkerSnapshotsCommand.class})
+            WorkersCommand.Credentials.class, WorkersCommand.Boots.class, WorkersCommand.Assign.class,
+            WorkerSnapshotsCommand.class})
 public final class WorkersCommand extends CommandGroup {
 
     /** A workers subcommand: by default its answer is one worker, shown as a row of the table. */
@@ -141,6 +142,21 @@ public final class WorkersCommand extends CommandGroup {
                 body.put("image", image);
             }
             return api.post(path(name) + "/reimage", body);
+        }
+    }
+
+    @Command(name = "assign", mixinStandardHelpOptions = true,
+            description = "Boot IMAGE@VERSION from the worker's next boot on; its running system is left alone.")
+    static final class Assign extends Base {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", paramLabel = "IMAGE@VERSION")
+        String image;
+
+        @Override
+        JsonNode call(ApiClient api) throws Exception {
+            return api.post(path(name) + "/assign", ApiClient.JSON.createObjectNode().put("image", image));
         }
     }
 

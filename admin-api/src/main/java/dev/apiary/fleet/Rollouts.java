@@ -128,7 +128,8 @@ public final class Rollouts {
     /** Advances every rollout with work left (the controller calls this every second). */
     public synchronized void tick() throws IOException {
         Instant now = clock.instant();
-        for (Rollout r : inventory.transaction(ChangeTable::activeRollouts)) {
+        for (Rollout active : inventory.transaction(ChangeTable::activeRollouts)) {
+            Rollout r = active;
             List<Member> members = members(r);
             Duration timeout = Duration.ofSeconds(r.timeoutSeconds());
             for (Member m : members) {
@@ -136,33 +137,45 @@ public final class Rollouts {
                     member(r, m, "ROLLED_BACK", null, now);
                 }
             }
-            if (!r.state().equals("RUNNING")) {
-                continue;
-            }
-            int batch = members.stream().filter(m -> m.state().equals("WAITING") || m.state().equals("ASSIGNED"))
-                    .mapToInt(Member::batch).min().orElse(-1);
-            if (batch < 0) {
-                finish(r, "DONE", null, now);
-                continue;
-            }
-            for (Member m : members) {
-                if (m.batch() != batch) {
-                    continue;
-                }
-                if (m.state().equals("WAITING")) {
-                    Worker w = fleet.worker(m.worker());
-                    fleet.nextBoot().assign(w.name(), r.image());
-                    member(r, m, "ASSIGNED", w.image(), now);
-                    wake(w);
-                } else if (m.state().equals("ASSIGNED") && up(m, r.image())) {
-                    member(r, m, "UP", null, now);
-                } else if (m.state().equals("ASSIGNED") && m.since().plus(timeout).isBefore(now)) {
-                    member(r, m, "FAILED", null, now);
-                    finish(r, "FAILED", m.worker() + " was not up on " + r.image() + " within " + timeout.toSeconds()
-                            + " s; later batches not started", now);
-                }
+            // A batch that comes up lets the next one start in the same look.
+            while (r.state().equals("RUNNING") && advance(r, timeout, now)) {
+                r = get(active.id()).rollout();
             }
         }
+    }
+
+    /** One step of a running rollout's current batch; true when that batch has just come up. */
+    private boolean advance(Rollout r, Duration timeout, Instant now) throws IOException {
+        List<Member> members = members(r);
+        int batch = members.stream().filter(m -> m.state().equals("WAITING") || m.state().equals("ASSIGNED"))
+                .mapToInt(Member::batch).min().orElse(-1);
+        if (batch < 0) {
+            finish(r, "DONE", null, now);
+            return false;
+        }
+        int pending = 0;
+        for (Member m : members) {
+            if (m.batch() != batch) {
+                continue;
+            }
+            if (m.state().equals("WAITING")) {
+                Worker w = fleet.worker(m.worker());
+                fleet.nextBoot().assign(w.name(), r.image());
+                member(r, m, "ASSIGNED", w.image(), now);
+                wake(w);
+                pending++;
+            } else if (m.state().equals("ASSIGNED") && up(m, r.image())) {
+                member(r, m, "UP", null, now);
+            } else if (m.state().equals("ASSIGNED") && m.since().plus(timeout).isBefore(now)) {
+                member(r, m, "FAILED", null, now);
+                finish(r, "FAILED", m.worker() + " was not up on " + r.image() + " within " + timeout.toSeconds()
+                        + " s; later batches not started", now);
+                return false;
+            } else if (m.state().equals("ASSIGNED")) {
+                pending++;
+            }
+        }
+        return pending == 0;
     }
 
     /** Booted {@code image} and its agent reported userspace after the member's last change. */

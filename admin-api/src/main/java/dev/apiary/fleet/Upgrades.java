@@ -122,10 +122,14 @@ public final class Upgrades {
                 .collect(Collectors.toMap(Upgrade::worker, Upgrade::image));
     }
 
-    /** What the worker's agent should do: maintenance while its upgrade boots, reboot while one waits for it. */
+    /**
+     * What the worker's agent should do: {@code maintenance V} while its upgrade boots (V, the
+     * version it will be sealed as, becomes the image's own version file), {@code reboot} while one
+     * waits for it.
+     */
     Optional<String> action(String worker) {
         return open().stream().filter(u -> u.worker().equals(worker)).findFirst().flatMap(u -> switch (u.state()) {
-            case "BOOTING" -> Optional.of("maintenance");
+            case "BOOTING" -> Optional.of("maintenance " + u.toVersion());
             case "PREPARING" -> Optional.of("reboot");
             default -> Optional.empty();
         });

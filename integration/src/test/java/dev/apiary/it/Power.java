@@ -77,9 +77,13 @@ final class Power implements AutoCloseable {
         return v;
     }
 
-    /** Waits for the next power-on of {@code mac} (by Wake-on-LAN) after now. */
-    synchronized Vm next(String mac, Duration within) throws Exception {
-        int seen = vms.getOrDefault(mac, List.of()).size();
+    /** How many times {@code mac} has been powered on: take it before what should wake it, then {@link #next}. */
+    synchronized int count(String mac) {
+        return vms.getOrDefault(mac, List.of()).size();
+    }
+
+    /** Waits for a power-on of {@code mac} (by Wake-on-LAN) beyond the first {@code seen}. */
+    synchronized Vm next(String mac, int seen, Duration within) throws Exception {
         long deadline = System.nanoTime() + within.toNanos();
         while (vms.getOrDefault(mac, List.of()).size() == seen) {
             long left = deadline - System.nanoTime();
