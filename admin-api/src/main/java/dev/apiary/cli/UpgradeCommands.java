@@ -75,7 +75,7 @@ final class UpgradeCommands {
         void table(PrintWriter out, JsonNode u) {
             UpgradeCommands.table(out, java.util.List.of(u));
             if (u.hasNonNull("changelog")) {
-                out.print(u.path("changelog").asText());
+                out.println(u.path("changelog").asText().stripTrailing()); // println: the writer flushes on it
             }
         }
     }

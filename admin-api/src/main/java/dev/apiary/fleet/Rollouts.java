@@ -108,12 +108,13 @@ public final class Rollouts {
             if (m.previous().isEmpty()) {
                 continue; // never assigned: nothing to undo
             }
-            fleet.nextBoot().assign(m.worker(), m.previous().get());
-            inventory.transaction(c -> {
-                ChangeTable.setMember(c, id, m.worker(), "ROLLING_BACK", null, now);
-                return null;
-            });
-            wake(fleet.worker(m.worker()));
+            Worker w = fleet.nextBoot().assign(m.worker(), m.previous().get());
+            // A worker that never booted the new version has nothing to undo: it is back already.
+            boolean back = w.image().equals(m.previous().get()) && fleet.nextBoot().pending(w.name()).isEmpty();
+            member(v.rollout(), m, back ? "ROLLED_BACK" : "ROLLING_BACK", null, now);
+            if (!back) {
+                wake(w);
+            }
         }
         if (workers.isEmpty()) {
             inventory.transaction(c -> {

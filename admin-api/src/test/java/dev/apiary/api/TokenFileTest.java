@@ -64,7 +64,8 @@ class TokenFileTest {
             assertThat(server.verify(gone)).contains("gone");
             assertThat(server.verify(keep)).contains("keep");
         }
-        assertThat(server.verify(gone.substring(0, gone.length() - 1) + "A")).as("a near miss").isEmpty();
+        char last = gone.charAt(gone.length() - 1); // one character off (not the same one: 1 token in 64 ends in A)
+        assertThat(server.verify(gone.substring(0, gone.length() - 1) + (last == 'A' ? 'B' : 'A'))).as("a near miss").isEmpty();
         List<String> lines = Files.readAllLines(p);
         Files.write(p, lines.stream().filter(l -> !l.startsWith("gone ")).toList());
         Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));

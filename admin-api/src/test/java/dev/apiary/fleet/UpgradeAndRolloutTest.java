@@ -226,6 +226,15 @@ class UpgradeAndRolloutTest {
             assertThat(firstByte(root)).isEqualTo(0x33);
         }
 
+        // The whole rollout back: worker1 boots its v1 root again; worker2 is back already.
+        fleet.rollouts().rollback(id, List.of());
+        assertThat(fleet.rollouts().get(id).rollout().state()).isEqualTo("ROLLED_BACK");
+        assertThat(states(id)).containsExactly("ROLLING_BACK", "ROLLED_BACK");
+        boot(A, 250);
+        fleet.rollouts().tick();
+        assertThat(states(id)).containsExactly("ROLLED_BACK", "ROLLED_BACK");
+        assertThat(fleet.worker("worker1").image()).isEqualTo("golden@v1");
+
         // A worker not up in time stops the rollout; later batches are not started.
         long late = fleet.rollouts().start("golden@v1", List.of("worker1", "worker2"), 1, Duration.ofSeconds(60)).rollout().id();
         clock.at(300);

@@ -173,6 +173,51 @@ class FleetApiIT {
             assertThat(r.exit()).as(r.all()).isZero();
             assertThat(api.ok("GET", "/images", null, 200).toString()).contains("\"note\":\"from the CLI\"");
 
+            // Upgrades, rollouts and next-boot assignment refuse what they cannot do, naming the field.
+            assertThat(api.refused("POST", "/rollouts", "{}")).isEqualTo("400 image");
+            assertThat(api.refused("POST", "/rollouts", "{\"image\": \"golden@v2\"}")).isEqualTo("400 workers");
+            assertThat(api.refused("POST", "/rollouts", "{\"image\": \"golden@v9\", \"workers\": [\"worker1\"]}"))
+                    .isEqualTo("400 image");
+            assertThat(api.refused("POST", "/rollouts", "{\"image\": \"golden@v2\", \"workers\": [\"../x\"]}"))
+                    .isEqualTo("400 workers");
+            assertThat(api.refused("POST", "/rollouts", "{\"image\": \"golden@v2\", \"workers\": [\"worker1\"],"
+                    + " \"batch-size\": 0}")).isEqualTo("400 batch-size");
+            assertThat(api.refused("POST", "/rollouts", "{\"image\": \"golden@v2\", \"workers\": [\"nobody\"]}"))
+                    .isEqualTo("404");
+            assertThat(api.refused("GET", "/rollouts/x", null)).isEqualTo("400 id");
+            assertThat(api.refused("GET", "/rollouts/999", null)).isEqualTo("404");
+            assertThat(api.refused("POST", "/images/golden/upgrades", "{}")).isEqualTo("400 worker");
+            assertThat(api.refused("POST", "/images/golden/upgrades", "{\"worker\": \"worker1\", \"version\": \"../v\"}"))
+                    .isEqualTo("400 version");
+            assertThat(api.refused("POST", "/images/golden/upgrades", "{\"worker\": \"worker1\", \"version\": \"v1\"}"))
+                    .as("exists").isEqualTo("409");
+            assertThat(api.refused("POST", "/images/nope/upgrades", "{\"worker\": \"worker1\"}")).isEqualTo("404");
+            assertThat(api.refused("GET", "/images/golden/upgrades/x", null)).isEqualTo("400 id");
+            assertThat(api.refused("POST", "/workers/worker1/assign", "{\"image\": \"golden\"}")).isEqualTo("400 image");
+            assertThat(api.refused("POST", "/workers/worker1/assign", "{\"image\": \"golden@v9\"}")).isEqualTo("400 image");
+            assertThat(api.refused("POST", "/workers/nobody/assign", "{\"image\": \"golden@v2\"}")).isEqualTo("404");
+            assertThat(api.ok("POST", "/workers/worker1/assign", "{\"image\": \"golden@v2\"}", 200).path("image").asText())
+                    .as("changes at the next boot only").isEqualTo("golden@v1");
+            assertThat(api.ok("GET", "/workers/worker1", null, 200).path("nextImage").asText()).isEqualTo("golden@v2");
+            api.ok("POST", "/workers/worker1/assign", "{\"image\": \"golden@v1\"}", 200);
+            assertThat(api.ok("GET", "/workers/worker1", null, 200).path("nextImage").isNull()).as("already runs it").isTrue();
+            // A rollout whose worker never boots: assigned, then the whole rollout rolled back.
+            JsonNode rollout = api.ok("POST", "/rollouts", "{\"image\": \"golden@v2\", \"workers\": [\"worker1\"]}", 202);
+            long rid = rollout.path("id").asLong();
+            Instant until = Instant.now().plusSeconds(10);
+            while (!api.ok("GET", "/rollouts/" + rid, null, 200).path("workers").get(0).path("state").asText().equals("ASSIGNED")) {
+                assertThat(Instant.now()).as("rollout assigns worker1").isBefore(until);
+                Thread.sleep(200);
+            }
+            assertThat(api.refused("POST", "/rollouts", "{\"image\": \"golden@v2\", \"workers\": [\"worker1\"]}"))
+                    .as("already in one").isEqualTo("409");
+            JsonNode back = api.ok("POST", "/rollouts/" + rid + "/rollback", null, 202);
+            assertThat(back.path("state").asText()).isEqualTo("ROLLED_BACK");
+            assertThat(back.path("workers").get(0).path("state").asText()).as("it never left v1").isEqualTo("ROLLED_BACK");
+            assertThat(api.ok("GET", "/workers/worker1", null, 200).path("nextImage").isNull()).isTrue();
+            assertThat(api.refused("POST", "/rollouts/" + rid + "/rollback", "{\"workers\": [\"worker9\"]}"))
+                    .isEqualTo("400 workers");
+
             // Flatten the exported root online: a job with progress, which the CLI waits for.
             r = api.cli(data, "volumes", "flatten", "fleet.worker1.root");
             assertThat(r.exit()).as(r.all()).isZero();
