@@ -30,13 +30,18 @@
 # with --poweroff-after-up, so each VM ends by itself.
 #
 # Usage: boot-bench.sh [--image IMG] [--workers N] [--rounds R] [--fw uefi|bios] [--mem MiB]
-#            [--timeout S] [--settle S] [--data-size 1G] [--build-opts "..."] [--pcap] [--dir DIR] [--keep]
+#            [--timeout S] [--settle S] [--warm] [--cpu MODEL] [--data-size 1G] [--build-opts "..."] [--pcap]
+#            [--dir DIR] [--keep]
 #   --image    the worker image (raw); default: built here with
 #              worker-images/recipes/build-worker-image.sh --version bench --poweroff-after-up
 #              (and --build-opts, e.g. "--data-path none": no data LUN mount on either side)
 #   --workers  VMs powered on together per run (default 1)
 #   --rounds   rounds; each is one A run then one B run (default 3)
 #   --timeout  per boot, from its QEMU's start to the marker (default 600)
+#   --warm     before the timed VMs of each run, one untimed warm-up boot (VM 0, its own MAC, tap and
+#              target) on the same side: the timed boots then meet a server that has booted a
+#              machine already (for Apiary: a JVM whose boot path is compiled), not a fresh one
+#   --cpu      QEMU's -cpu (default qemu64, as research/boot-chain.md)
 #   --pcap     also capture the iSCSI and boot HTTP traffic on br0 (tcpdump, headers only) per run
 #   --settle   seconds between the boot services being ready and the power-on (default 5)
 #   --dir      work directory (default /var/tmp/apiary-boot-bench.PID: disk); removed at exit
@@ -44,7 +49,9 @@
 #              stores are deleted after each run either way.
 #
 # Prints a RESULT line per VM and per run, then markdown tables: every run (with the load
-# average at its start and end, and QEMU processes on the machine that were not ours), and per
+# average at its start and end, QEMU processes on the machine that were not ours, and the CPU
+# seconds the boot services used from the timed power-on to the last VM's end: apiary's JVM, or
+# tgtd + dnsmasq), and per
 # side the medians over runs (of each run's median and of its last VM up) with the ratio A/B,
 # and the median of each milestone. For A, also each worker's boot timeline from
 # GET /api/v1/workers/<name>/boots and the target's bytes from /metrics.
@@ -59,6 +66,7 @@ die() { echo "boot-bench.sh: $*" >&2; exit 1; }
 note() { echo "boot-bench.sh: $(date +%T) $*" >&2; }
 
 image= workers=1 rounds=3 fw=uefi mem=1024 timeout=600 settle=5 data_size=1G work= keep=0 build_opts= pcap=0
+warm=0 cpu=qemu64
 while [[ $# -gt 0 ]]; do
     case $1 in
         --image) image=${2:?}; shift 2 ;;
@@ -73,6 +81,8 @@ while [[ $# -gt 0 ]]; do
         --keep) keep=1; shift ;;
         --build-opts) build_opts=${2?}; shift 2 ;;
         --pcap) pcap=1; shift ;;
+        --warm) warm=1; shift ;;
+        --cpu) cpu=${2:?}; shift 2 ;;
         *) usage ;;
     esac
 done
@@ -81,6 +91,8 @@ for v in "$workers" "$rounds" "$mem" "$timeout"; do [[ $v =~ ^[0-9]+$ && $v -ge 
 ((workers <= 16 && rounds <= 20 && timeout <= 3600 && mem >= 256 && mem <= 4096)) || usage
 [[ $fw == uefi || $fw == bios ]] || usage
 [[ $data_size =~ ^[0-9]+[MG]$ ]] || usage
+[[ $cpu =~ ^[A-Za-z0-9_.,+=-]+$ ]] || usage
+first_vm=$((1 - warm)) # VM 0 is the warm-up boot
 [[ $(id -u) == 0 ]] || die "needs root (network namespaces, taps, tgtd, the image build)"
 for c in qemu-system-x86_64 dnsmasq tgtd tgtadm perl curl python3 ip; do
     command -v "$c" >/dev/null || die "$c is missing (apt-get install qemu-system-x86 ovmf ipxe ipxe-qemu dnsmasq tgt perl curl python3 iproute2)"
@@ -103,7 +115,7 @@ logs=$work/logs
 # ---------------------------------------------------------------- what we started, and its end
 ns=apx-bb-$$ rns=apx-bbr-$$
 net_up=0 router_pid= tcpdump_pid= apiary_pid= dnsmasq_pid= tgtd_pid= tgt_ctl=
-vm_qemu=() vm_pipe=()
+vm_qemu=() vm_pipe=() vm_t0=()
 
 alive() { [[ -n ${1:-} && -d /proc/$1 ]]; }
 stop_pid() { # PID [SECONDS]: SIGTERM, wait, SIGKILL; only a process this script started
@@ -127,7 +139,7 @@ stop_tgtd() {
     local t
     if alive "$tgtd_pid"; then
         # tgtd ignores SIGTERM while it has targets (research/boot-chain.md §3)
-        for ((t = 1; t <= workers; t++)); do tgtadm_ --op delete --mode target --tid "$t" --force >/dev/null 2>&1 || true; done
+        for ((t = 1; t <= workers + 1; t++)); do tgtadm_ --op delete --mode target --tid "$t" --force >/dev/null 2>&1 || true; done
         tgtadm_ --op delete --mode system >/dev/null 2>&1 || true
         stop_pid "$tgtd_pid" 10
     fi
@@ -159,6 +171,15 @@ other_qemu() { # QEMU processes on this machine that are not this run's
         [[ " ${vm_qemu[*]} " == *" $p "* ]] || n=$((n + 1))
     done
     echo "$n"
+}
+cpu_s() { # PID...: user + system CPU seconds of these processes so far (all threads)
+    local p t=0 v
+    for p in "$@"; do
+        alive "$p" || continue
+        v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+        t=$((t + v))
+    done
+    awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
 }
 secret() { od -An -tx1 -N12 /dev/urandom | tr -d ' \n'; }
 mac_of() { printf '52:54:00:78:00:%02x' "$1"; }
@@ -192,7 +213,7 @@ ipn -n "$ns" link set vr0 master br0 up
 ipn -n "$rns" addr add 10.78.0.254/24 dev r0
 ipn -n "$rns" addr add fd78::fe/64 dev r0 nodad
 ipn -n "$rns" link set r0 up
-for ((i = 1; i <= workers; i++)); do
+for ((i = first_vm; i <= workers; i++)); do
     ipn -n "$ns" tuntap add dev "tap$i" mode tap
     ipn -n "$ns" link set "tap$i" master br0 up
 done
@@ -204,16 +225,15 @@ ip netns exec "$rns" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0
 router_pid=$!
 sleep 0.5
 alive "$router_pid" || die "the router's dnsmasq stopped: $(tail -3 "$logs/router-dnsmasq.log")"
-cmds+=("ip netns: $ns (br0 10.78.0.1/24, tap1..tap$workers) + $rns (r0 10.78.0.254/24, fd78::fe/64, veth into br0)")
+cmds+=("ip netns: $ns (br0 10.78.0.1/24, tap$first_vm..tap$workers) + $rns (r0 10.78.0.254/24, fd78::fe/64, veth into br0)")
 cmds+=("ip netns exec $rns dnsmasq --port=0 --interface=r0 --bind-interfaces --dhcp-range=10.78.0.50,10.78.0.99,255.255.255.0,1h --dhcp-option=option:router,10.78.0.254 --enable-ra --dhcp-range=::,constructor:r0,ra-only")
 
 # ---------------------------------------------------------------- the VMs
 printf '\xf8\x03' >"$work/sercon-port" # SeaBIOS: its console (and iPXE's) on COM1
-start_vms() { # DIR: powers on every VM together; fills vm_qemu, vm_pipe, vm_t0
-    local dir=$1 i fwargs nic
-    vm_t0=()
-    [[ $fw == uefi ]] && for ((i = 1; i <= workers; i++)); do cp "$ovmf_vars" "$dir/vars$i.fd"; done
-    for ((i = 1; i <= workers; i++)); do
+start_vms() { # DIR FIRST LAST: powers on VMs FIRST..LAST together; fills vm_qemu, vm_pipe, vm_t0
+    local dir=$1 from=$2 to=$3 i fwargs nic pid
+    if [[ $fw == uefi ]]; then for ((i = from; i <= to; i++)); do cp "$ovmf_vars" "$dir/vars$i.fd"; done; fi
+    for ((i = from; i <= to; i++)); do
         if [[ $fw == uefi ]]; then
             fwargs=(-machine q35 -drive "if=pflash,format=raw,readonly=on,file=$ovmf_code"
                 -drive "if=pflash,format=raw,file=$dir/vars$i.fd")
@@ -225,48 +245,45 @@ start_vms() { # DIR: powers on every VM together; fills vm_qemu, vm_pipe, vm_t0
         rm -f "$dir/qemu$i.pid"
         vm_t0[i]=$EPOCHREALTIME
         # serial on stdout, each line stamped with the seconds since this QEMU started
-        ip netns exec "$ns" qemu-system-x86_64 -accel tcg -cpu qemu64 -smp 1 -m "$mem" -nodefaults -display none \
+        ip netns exec "$ns" qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 1 -m "$mem" -nodefaults -display none \
             -no-reboot -pidfile "$dir/qemu$i.pid" "${fwargs[@]}" \
             -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" -device "$nic" -serial stdio \
             </dev/null 2>"$dir/qemu$i.err" |
             perl -MTime::HiRes=time -e '$t0 = shift; $| = 1;
                 while (<STDIN>) { s/\r//g; s/\e\[[0-9;?]*[A-Za-z]//g; printf "%8.2f %s", time - $t0, $_ }' "${vm_t0[i]}" \
                 >"$dir/serial$i.log" &
-        vm_pipe+=($!)
+        vm_pipe[i]=$!
     done
-    for ((i = 1; i <= workers; i++)); do
-        local pid=
+    for ((i = from; i <= to; i++)); do
+        pid=
         for _ in $(seq 1 100); do [[ -s $dir/qemu$i.pid ]] && pid=$(<"$dir/qemu$i.pid") && break; sleep 0.1; done
         [[ -n $pid ]] || die "QEMU $i did not start: $(cat "$dir/qemu$i.err")"
-        vm_qemu+=("$pid")
+        vm_qemu[i]=$pid
     done
 }
 
 fail_re='Kernel panic|Gave up waiting for root|Could not open SAN device|SANBOOT-FAILED|No such device \(http|No more network devices|Could not boot'
-wait_vms() { # DIR: until every VM is off, failed or past --timeout
-    local dir=$1 i done_n now
+wait_vms() { # DIR FIRST LAST: until each of these VMs is off, failed or past --timeout
+    local dir=$1 from=$2 to=$3 i done_n now
     local -a state=()
     while :; do
         done_n=0
         now=$EPOCHREALTIME
-        for ((i = 1; i <= workers; i++)); do
+        for ((i = from; i <= to; i++)); do
             if [[ -n ${state[i]:-} ]]; then done_n=$((done_n + 1)); continue; fi
-            if ! alive "${vm_qemu[i - 1]}"; then
+            if ! alive "${vm_qemu[i]}"; then
                 state[i]=exited
             elif grep -qE "$fail_re" "$dir/serial$i.log"; then
-                state[i]=failed; stop_pid "${vm_qemu[i - 1]}" 5
+                state[i]=failed; stop_pid "${vm_qemu[i]}" 5
             elif awk -v a="${vm_t0[i]}" -v b="$now" -v t="$timeout" 'BEGIN { exit !(b - a > t) }'; then
-                state[i]=timeout; stop_pid "${vm_qemu[i - 1]}" 5
-            elif grep -q 'reboot: Power down' "$dir/serial$i.log"; then
-                : # powering off: QEMU exits by itself
+                state[i]=timeout; stop_pid "${vm_qemu[i]}" 5
             fi
             [[ -n ${state[i]:-} ]] && { done_n=$((done_n + 1)); note "  vm$i: ${state[i]}"; }
         done
-        ((done_n == workers)) && break
+        ((done_n == to - from + 1)) && break
         sleep 0.5
     done
-    for p in "${vm_pipe[@]}"; do wait "$p" 2>/dev/null || true; done
-    vm_qemu=() vm_pipe=()
+    for ((i = from; i <= to; i++)); do wait "${vm_pipe[i]}" 2>/dev/null || true; unset "vm_qemu[i]" "vm_pipe[i]"; done
 }
 
 # milestone NAME:REGEX, the first serial line matching, in seconds from the VM's QEMU start
@@ -358,7 +375,8 @@ EOF
     note "A: $line"
     local api; api=$(sed -E 's/.* api=([^ ]+).*/\1/' <<<"$line")
     sleep "$settle"
-    boot_run "$run" A "$dir" 0
+    server_pids=("$apiary_pid")
+    boot_run "$run" A "$dir"
     # the server's view: each worker's boot timeline and the target's bytes
     local token cfg=$dir/auth.cfg
     token=$("$java" -jar "$jar" token create --data "$data" "bench-$$" 2>/dev/null | tail -1) || token=
@@ -380,7 +398,19 @@ for b in boots:
           " ".join("%s=%.1f" % (p["phase"], p["seconds"]) for p in b["phases"])))
 EOF
         done | tee -a "$work/timelines.txt"
-        read_mib=$(awk '/^apiary_lun_read_bytes_total/ { s += $2 } END { printf "%.1f", s / 1048576 }' "$dir/metrics.txt")
+        # bytes read from the timed workers' LUNs (not the warm-up machine's)
+        read_mib=$(python3 - "$dir/workers.json" "$dir/metrics.txt" "$workers" <<'EOF' || echo -
+import json, re, sys
+timed = {"52:54:00:78:00:%02x" % i for i in range(1, int(sys.argv[3]) + 1)}
+names = {x["name"] for x in json.load(open(sys.argv[1]))["items"] if x.get("mac", "").lower() in timed}
+total = 0.0
+for line in open(sys.argv[2]):
+    m = re.match(r'apiary_lun_read_bytes_total\{.*volume="fleet\.([^."]+)\.[^"]*".*\} (\S+)', line)
+    if m and m.group(1) in names:
+        total += float(m.group(2))
+print("%.1f" % (total / 1048576))
+EOF
+)
         awk '/^apiary_lun_(read|written)_bytes_total/ { printf "    %s %.1f MiB\n", $1, $2 / 1048576 }' "$dir/metrics.txt" >&2
     fi
     stop_apiary
@@ -394,7 +424,7 @@ run_b() { # RUN DIR
     cp "$ipxe_dir/snponly.efi" "$tftp/"
     [[ -f $ipxe_dir/undionly.kpxe ]] && cp "$ipxe_dir/undionly.kpxe" "$tftp/"
     printf '#!ipxe\nchain w-${mac:hexhyp}.ipxe\n' >"$tftp/boot.ipxe"
-    for ((i = 1; i <= workers; i++)); do
+    for ((i = first_vm; i <= workers; i++)); do
         cp --reflink=auto --sparse=always "$image" "$dir/big/lun$i.img"
     done
     sync
@@ -406,13 +436,13 @@ run_b() { # RUN DIR
     for _ in $(seq 1 50); do tgtadm_ --op show --mode system >/dev/null 2>&1 && break; sleep 0.1; done
     alive "$tgtd_pid" || die "tgtd stopped: $(tail -3 "$dir/tgtd.log")"
     local iqn=iqn.2026-11.dev.apiary.bench
-    for ((i = 1; i <= workers; i++)); do
-        local s; s=$(secret)
-        tgtadm_ --op new --mode target --tid "$i" -T "$iqn:target.worker$i"
-        tgtadm_ --op new --mode logicalunit --tid "$i" --lun 1 -b "$dir/big/lun$i.img"
+    for ((i = first_vm; i <= workers; i++)); do
+        local s tid=$((i + 1)); s=$(secret)
+        tgtadm_ --op new --mode target --tid "$tid" -T "$iqn:target.worker$i"
+        tgtadm_ --op new --mode logicalunit --tid "$tid" --lun 1 -b "$dir/big/lun$i.img"
         tgtadm_ --op new --mode account --user "worker$i" --password "$s"
-        tgtadm_ --op bind --mode account --tid "$i" --user "worker$i"
-        tgtadm_ --op bind --mode target --tid "$i" -I ALL
+        tgtadm_ --op bind --mode account --tid "$tid" --user "worker$i"
+        tgtadm_ --op bind --mode target --tid "$tid" -I ALL
         local m; m=$(mac_of "$i")
         cat >"$tftp/w-${m//:/-}.ipxe" <<EOF
 #!ipxe
@@ -435,20 +465,30 @@ EOF
     dnsmasq_pid=$!
     sleep 0.5
     alive "$dnsmasq_pid" || die "dnsmasq stopped: $(tail -3 "$dir/dnsmasq.log")"
-    local rchar0; rchar0=$(awk '/^rchar/ { print $2 }' "/proc/$tgtd_pid/io")
     sleep "$settle"
-    boot_run "$run" B "$dir" "$rchar0"
+    server_pids=("$tgtd_pid" "$dnsmasq_pid")
+    boot_run "$run" B "$dir"
     stop_dnsmasq
     stop_tgtd
     rm -rf "$dir/big"
 }
 
-# boot_run RUN SIDE DIR RCHAR0: the VMs, their figures, one RESULT run line
+# boot_run RUN SIDE DIR: the warm-up boot (--warm), then the timed VMs, their figures, one RESULT
+# run line (RUN_PENDING); server_pids are the boot services whose CPU time is counted
 boot_run() {
-    local run=$1 side=$2 dir=$3 l0 l1 others
+    local run=$1 side=$2 dir=$3 l0 l1 others c0 c1 rchar0=
     read_mib=-
+    if ((warm)); then
+        note "run $run $side: warm-up boot of vm0"
+        start_vms "$dir" 0 0
+        wait_vms "$dir" 0 0
+        grep -q 'APIARY-WORKER-UP' "$dir/serial0.log" ||
+            die "the warm-up boot of run $run ($side) missed its marker: $(tail -n 3 "$dir/serial0.log")"
+        echo "RESULT warmup run=$run side=$side up=$(grep -m1 'APIARY-WORKER-UP' "$dir/serial0.log" | awk '{ print $1 }')"
+    fi
     others=$(other_qemu)
     l0=$(load1)
+    [[ $side == B ]] && rchar0=$(awk '/^rchar/ { print $2 }' "/proc/$tgtd_pid/io")
     note "run $run $side: $workers VM(s) power on; load $l0; $others other QEMU process(es) on the machine"
     if ((pcap)); then
         ip netns exec "$ns" tcpdump -i br0 -s 160 -w "$dir/boot.pcap" 'tcp port 3260 or tcp port 8080 or udp' \
@@ -456,22 +496,25 @@ boot_run() {
         tcpdump_pid=$!
         sleep 1
     fi
-    start_vms "$dir"
-    wait_vms "$dir"
-    stop_pid "$tcpdump_pid" 10; tcpdump_pid=
+    c0=$(cpu_s "${server_pids[@]}")
+    start_vms "$dir" 1 "$workers"
+    wait_vms "$dir" 1 "$workers"
+    c1=$(cpu_s "${server_pids[@]}")
+    stop_pid "$tcpdump_pid" 10
+    tcpdump_pid=
     l1=$(load1)
     if [[ $side == B ]] && alive "$tgtd_pid"; then
-        read_mib=$(awk -v a="$4" '/^rchar/ { printf "%.1f", ($2 - a) / 1048576 }' "/proc/$tgtd_pid/io")
+        read_mib=$(awk -v a="$rchar0" '/^rchar/ { printf "%.1f", ($2 - a) / 1048576 }' "/proc/$tgtd_pid/io")
     fi
     report_vms "$run" "$side" "$dir"
-    run_line+=" $l0 $l1 $others"
+    run_line+=" $l0 $l1 $others $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", b - a }')"
     RUN_PENDING=$run_line
 }
 
 # ---------------------------------------------------------------- the runs: A, B, A, B, ...
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "# $(date -u +%FT%TZ) boot-bench: $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB; $("$java" -version 2>&1 | sed -n 1p)"
-echo "# image $image ($(du -m "$image" | cut -f1) MiB allocated); fw=$fw workers=$workers rounds=$rounds mem=${mem}M timeout=${timeout}s"
+echo "# image $image ($(du -m "$image" | cut -f1) MiB allocated); fw=$fw workers=$workers rounds=$rounds mem=${mem}M cpu=$cpu timeout=${timeout}s warm-up boot: $( ((warm)) && echo yes || echo no)"
 echo "# work directory $work ($(df -PT "$work" | awk 'NR == 2 { print $2 }')); load: $load_start"
 deadline=$((SECONDS + rounds * 2 * (timeout + 300)))
 run=0
@@ -482,23 +525,23 @@ for ((r = 1; r <= rounds; r++)); do
         dir=$work/run$run-$side
         mkdir -p "$dir"
         if [[ $side == A ]]; then run_a "$run" "$dir"; else run_b "$run" "$dir"; fi
-        read -r _ _ ok med mx wall l0 l1 others <<<"$RUN_PENDING"
-        echo "RESULT run=$run side=$side workers=$workers ok=$ok up_median=$med up_max=$mx last_up=$wall load_start=$l0 load_end=$l1 other_qemu=$others read_MiB=$read_mib"
-        echo "$run $side $ok $med $mx $wall $l0 $l1 $others $read_mib" >>"$runs"
+        read -r _ _ ok med mx wall l0 l1 others scpu <<<"$RUN_PENDING"
+        echo "RESULT run=$run side=$side workers=$workers ok=$ok up_median=$med up_max=$mx last_up=$wall load_start=$l0 load_end=$l1 other_qemu=$others server_cpu_s=$scpu read_MiB=$read_mib"
+        echo "$run $side $ok $med $mx $wall $l0 $l1 $others $read_mib $scpu" >>"$runs"
     done
 done
 
 # ---------------------------------------------------------------- tables
 echo
-echo "## Boot: $workers worker(s), $fw, A = Apiary (proxyDHCP + TFTP + HTTP + target), B = dnsmasq + tgt"
+echo "## Boot: $workers worker(s), $fw$( ((warm)) && echo ", after a warm-up boot"), A = Apiary (proxyDHCP + TFTP + HTTP + target), B = dnsmasq + tgt"
 echo
 echo "Seconds from QEMU's start to \`APIARY-WORKER-UP\` on the serial console."
 echo
-echo "| run | side | ok | per-VM up (s) | median | last up | load at start | load at end | other QEMUs | read MiB |"
-echo "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|"
-while read -r rn sd ok med mx wall l0 l1 oth rm; do
+echo "| run | side | ok | per-VM up (s) | median | last up | load at start | load at end | other QEMUs | server CPU s | read MiB |"
+echo "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+while read -r rn sd ok med mx wall l0 l1 oth rm scpu; do
     per=$(awk -v r="$rn" '{ split($1, a, "="); if (a[2] != r) next; for (i = 2; i <= NF; i++) if ($i ~ /^up=/) { sub(/^up=/, "", $i); printf "%s%s", sep, $i; sep = " " } }' "$results")
-    echo "| $rn | $sd | $ok/$workers | $per | $med | $wall | $l0 | $l1 | $oth | $rm |"
+    echo "| $rn | $sd | $ok/$workers | $per | $med | $wall | $l0 | $l1 | $oth | $scpu | $rm |"
 done <"$runs"
 echo
 side_med() { awk -v s="$1" -v c="$2" '$2 == s && $c != "-" { print $c }' "$runs" | median; }
@@ -508,6 +551,7 @@ echo "| | A (Apiary) | B (dnsmasq + tgt) | **A/B** |"
 echo "|---|---:|---:|---:|"
 echo "| median over runs of the run's median up (s) | $am | $bm | **$(ratio "$am" "$bm")** |"
 echo "| median over runs of the last VM up (s) | $aw | $bw | **$(ratio "$aw" "$bw")** |"
+echo "| median server CPU s per run | $(side_med A 11) | $(side_med B 11) | $(ratio "$(side_med A 11)" "$(side_med B 11)") |"
 echo "| runs | $(awk '$2 == "A"' "$runs" | wc -l) | $(awk '$2 == "B"' "$runs" | wc -l) | |"
 echo
 echo "Milestones, median over every boot of the side (s from QEMU's start):"
@@ -538,6 +582,6 @@ echo
 cmds+=("A: java -jar apiary.jar store --dir DATA/store import golden IMG && ... snapshot golden@v1; ip netns exec $ns java -jar apiary.jar serve --data DATA --config apiary.yaml   # target 10.78.0.1:3260, fleet auto golden@v1 data-size $data_size, pxe proxy 10.78.0.1 br0")
 cmds+=("B: cp --reflink=auto --sparse=always IMG lunN.img; ip netns exec $ns tgtd -f -C CTL --iscsi portal=10.78.0.1:3260; tgtadm: target N, LUN 1 = lunN.img, account workerN (one-way CHAP), -I ALL")
 cmds+=("B: ip netns exec $ns dnsmasq --port=0 --interface=br0 --bind-interfaces --dhcp-range=10.78.0.0,proxy,255.255.255.0 --enable-tftp --tftp-root=TFTP --dhcp-userclass=set:ipxe,iPXE --pxe-service=tag:!ipxe,X86-64_EFI,snponly,snponly.efi --pxe-service=tag:ipxe,X86-64_EFI,script,boot.ipxe (+ x86PC)")
-cmds+=("VM: ip netns exec $ns qemu-system-x86_64 -accel tcg -cpu qemu64 -smp 1 -m $mem -nodefaults $([[ $fw == uefi ]] && echo '-machine q35 -drive if=pflash,...OVMF_CODE_4M.fd -drive if=pflash,...vars' || echo '-fw_cfg name=etc/sercon-port,...') -netdev tap,ifname=tapN -device virtio-net-pci,mac=52:54:00:78:00:0N$([[ $fw == uefi ]] && echo ',romfile=') -serial stdio")
+cmds+=("VM: ip netns exec $ns qemu-system-x86_64 -accel tcg -cpu $cpu -smp 1 -m $mem -nodefaults $([[ $fw == uefi ]] && echo '-machine q35 -drive if=pflash,...OVMF_CODE_4M.fd -drive if=pflash,...vars' || echo '-fw_cfg name=etc/sercon-port,...') -netdev tap,ifname=tapN -device virtio-net-pci,mac=52:54:00:78:00:0N$([[ $fw == uefi ]] && echo ',romfile=') -serial stdio")
 for c in "${cmds[@]}"; do echo "    $c"; done
 ((failures == 0)) || { note "$failures boot(s) missed the marker"; exit 1; }
