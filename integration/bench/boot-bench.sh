@@ -30,8 +30,8 @@
 # with --poweroff-after-up, so each VM ends by itself.
 #
 # Usage: boot-bench.sh [--image IMG] [--workers N] [--rounds R] [--fw uefi|bios] [--mem MiB]
-#            [--timeout S] [--settle S] [--warm] [--cpu MODEL] [--data-size 1G] [--build-opts "..."] [--pcap]
-#            [--dir DIR] [--keep]
+#            [--timeout S] [--settle S] [--warm] [--cpu MODEL] [--nice N] [--data-size 1G] [--build-opts "..."]
+#            [--pcap] [--dir DIR] [--keep]
 #   --image    the worker image (raw); default: built here with
 #              worker-images/recipes/build-worker-image.sh --version bench --poweroff-after-up
 #              (and --build-opts, e.g. "--data-path none": no data LUN mount on either side)
@@ -42,7 +42,13 @@
 #              target) on the same side: the timed boots then meet a server that has booted a
 #              machine already (for Apiary: a JVM whose boot path is compiled), not a fresh one
 #   --cpu      QEMU's -cpu (default qemu64, as research/boot-chain.md)
-#   --pcap     also capture the iSCSI and boot HTTP traffic on br0 (tcpdump, headers only) per run
+#   --nice     run the VMs at this nice value (default 0). Here the emulated machines share the two
+#              cores with the boot services; real workers are other boxes, so --nice 10 gives the
+#              server the priority its own CPU would
+#   --pcap     also capture the iSCSI and boot HTTP traffic on br0 (tcpdump, headers only) per run,
+#              and report how long the target took to answer: for each initiator packet that finds
+#              the target with nothing in flight on that connection, the time to the target's next
+#              data (n, sum, p50/p90/p99 over every connection of the timed VMs)
 #   --settle   seconds between the boot services being ready and the power-on (default 5)
 #   --dir      work directory (default /var/tmp/apiary-boot-bench.PID: disk); removed at exit
 #              unless --keep (serial consoles, server logs, timelines). Images, LUN copies and
@@ -66,7 +72,7 @@ die() { echo "boot-bench.sh: $*" >&2; exit 1; }
 note() { echo "boot-bench.sh: $(date +%T) $*" >&2; }
 
 image= workers=1 rounds=3 fw=uefi mem=1024 timeout=600 settle=5 data_size=1G work= keep=0 build_opts= pcap=0
-warm=0 cpu=qemu64
+warm=0 cpu=qemu64 nice=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --image) image=${2:?}; shift 2 ;;
@@ -83,6 +89,7 @@ while [[ $# -gt 0 ]]; do
         --pcap) pcap=1; shift ;;
         --warm) warm=1; shift ;;
         --cpu) cpu=${2:?}; shift 2 ;;
+        --nice) nice=${2:?}; shift 2 ;;
         *) usage ;;
     esac
 done
@@ -92,6 +99,7 @@ for v in "$workers" "$rounds" "$mem" "$timeout"; do [[ $v =~ ^[0-9]+$ && $v -ge 
 [[ $fw == uefi || $fw == bios ]] || usage
 [[ $data_size =~ ^[0-9]+[MG]$ ]] || usage
 [[ $cpu =~ ^[A-Za-z0-9_.,+=-]+$ ]] || usage
+[[ $nice =~ ^[0-9]+$ ]] && ((nice <= 19)) || usage
 first_vm=$((1 - warm)) # VM 0 is the warm-up boot
 [[ $(id -u) == 0 ]] || die "needs root (network namespaces, taps, tgtd, the image build)"
 for c in qemu-system-x86_64 dnsmasq tgtd tgtadm perl curl python3 ip; do
@@ -217,16 +225,19 @@ for ((i = first_vm; i <= workers; i++)); do
     ipn -n "$ns" tuntap add dev "tap$i" mode tap
     ipn -n "$ns" link set "tap$i" master br0 up
 done
-# A home router: addresses and IPv6 RA (without RA stock iPXE waits ~16 s: boot-chain.md §4)
+# A home router: addresses and IPv6 RA (without RA stock iPXE waits ~16 s: boot-chain.md §4).
+# --no-ping: dnsmasq otherwise pings an address before its first offer to a new MAC and holds the
+# offer up to 3 s, one address at a time; the lease file starts empty, so the first run (always
+# A) would pay it for every VM (OVMF then sends DISCOVER again: +4-10 s for five machines).
 ip netns exec "$rns" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root --group=root \
-    --interface=r0 --bind-interfaces --dhcp-range=10.78.0.50,10.78.0.99,255.255.255.0,1h \
+    --interface=r0 --bind-interfaces --no-ping --dhcp-range=10.78.0.50,10.78.0.99,255.255.255.0,1h \
     --dhcp-option=option:router,10.78.0.254 --dhcp-leasefile="$work/router.leases" \
     --log-dhcp --log-facility=- --enable-ra --dhcp-range=::,constructor:r0,ra-only >"$logs/router-dnsmasq.log" 2>&1 &
 router_pid=$!
 sleep 0.5
 alive "$router_pid" || die "the router's dnsmasq stopped: $(tail -3 "$logs/router-dnsmasq.log")"
 cmds+=("ip netns: $ns (br0 10.78.0.1/24, tap$first_vm..tap$workers) + $rns (r0 10.78.0.254/24, fd78::fe/64, veth into br0)")
-cmds+=("ip netns exec $rns dnsmasq --port=0 --interface=r0 --bind-interfaces --dhcp-range=10.78.0.50,10.78.0.99,255.255.255.0,1h --dhcp-option=option:router,10.78.0.254 --enable-ra --dhcp-range=::,constructor:r0,ra-only")
+cmds+=("ip netns exec $rns dnsmasq --port=0 --interface=r0 --bind-interfaces --no-ping --dhcp-range=10.78.0.50,10.78.0.99,255.255.255.0,1h --dhcp-option=option:router,10.78.0.254 --enable-ra --dhcp-range=::,constructor:r0,ra-only")
 
 # ---------------------------------------------------------------- the VMs
 printf '\xf8\x03' >"$work/sercon-port" # SeaBIOS: its console (and iPXE's) on COM1
@@ -245,7 +256,7 @@ start_vms() { # DIR FIRST LAST: powers on VMs FIRST..LAST together; fills vm_qem
         rm -f "$dir/qemu$i.pid"
         vm_t0[i]=$EPOCHREALTIME
         # serial on stdout, each line stamped with the seconds since this QEMU started
-        ip netns exec "$ns" qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 1 -m "$mem" -nodefaults -display none \
+        ip netns exec "$ns" nice -n "$nice" qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 1 -m "$mem" -nodefaults -display none \
             -no-reboot -pidfile "$dir/qemu$i.pid" "${fwargs[@]}" \
             -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" -device "$nic" -serial stdio \
             </dev/null 2>"$dir/qemu$i.err" |
@@ -507,6 +518,41 @@ boot_run() {
         read_mib=$(awk -v a="$rchar0" '/^rchar/ { printf "%.1f", ($2 - a) / 1048576 }' "/proc/$tgtd_pid/io")
     fi
     report_vms "$run" "$side" "$dir"
+    if ((pcap)) && [[ -s $dir/boot.pcap ]]; then
+        react=$(python3 - "$dir/boot.pcap" <<'EOF' || echo "-"
+import struct, sys
+f = open(sys.argv[1], "rb")
+gh = f.read(24)
+magic = struct.unpack("<I", gh[:4])[0]
+e = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+scale = 1e9 if magic in (0xa1b23c4d, 0x4d3cb2a1) else 1e6
+pending, lats = {}, []
+while True:
+    h = f.read(16)
+    if len(h) < 16:
+        break
+    ts, frac, caplen, _ = struct.unpack(e + "IIII", h)
+    d = f.read(caplen)
+    if len(d) < 34 or d[12:14] != b"\x08\x00" or d[23] != 6:
+        continue
+    ihl = (d[14] & 15) * 4
+    tot = struct.unpack(">H", d[16:18])[0]
+    tcp = d[14 + ihl:]
+    sp, dp = struct.unpack(">HH", tcp[:4])
+    if tot - ihl - (tcp[12] >> 4) * 4 <= 0:
+        continue
+    t = ts + frac / scale
+    if dp == 3260:
+        pending.setdefault(sp, t)          # the target owes this connection an answer from t
+    elif sp == 3260 and dp in pending:
+        lats.append(t - pending.pop(dp))
+lats.sort()
+q = lambda x: lats[min(len(lats) - 1, int(x * len(lats)))] * 1000
+print("%d %.1f %.2f %.2f %.1f" % (len(lats), sum(lats), q(.5), q(.9), q(.99)) if lats else "-")
+EOF
+)
+        echo "RESULT target-latency run=$run side=$side $(awk '{ if (NF == 5) printf "n=%s sum_s=%s p50_ms=%s p90_ms=%s p99_ms=%s", $1, $2, $3, $4, $5; else print "none" }' <<<"$react")"
+    fi
     run_line+=" $l0 $l1 $others $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.1f", b - a }')"
     RUN_PENDING=$run_line
 }
