@@ -511,6 +511,15 @@ boot_run() {
     start_vms "$dir" 1 "$workers"
     wait_vms "$dir" 1 "$workers"
     c1=$(cpu_s "${server_pids[@]}")
+    # where the boot services' CPU went, by thread name (JIT compilers, GC, event loops, ...)
+    local p
+    for p in "${server_pids[@]}"; do
+        for t in /proc/"$p"/task/*; do
+            awk -v n="$(tr ' ' '_' <"$t/comm" 2>/dev/null)" '{ print n, $14 + $15 }' "$t/stat" 2>/dev/null
+        done
+    done | sed -E 's/[#-]?[0-9]+ / /' | awk -v hz="$(getconf CLK_TCK)" '{ c[$1] += $2 } END { for (k in c) if (c[k] > 0) printf "%.2f %s\n", c[k] / hz, k }' |
+        sort -rn >"$dir/server-threads.txt"
+    note "  server CPU by thread (since start, s): $(head -n 6 "$dir/server-threads.txt" | tr '\n' ' ')"
     stop_pid "$tcpdump_pid" 10
     tcpdump_pid=
     l1=$(load1)
