@@ -135,7 +135,7 @@ stop_pid() { # PID [SECONDS]: SIGTERM, wait, SIGKILL; only a process this script
     wait "$pid" 2>/dev/null || true
 }
 stop_vms() {
-    local p
+    local p t
     for p in "${vm_qemu[@]}"; do stop_pid "$p" 10; done
     for p in "${vm_pipe[@]}"; do stop_pid "$p" 5; done
     vm_qemu=() vm_pipe=()
@@ -512,7 +512,7 @@ boot_run() {
     wait_vms "$dir" 1 "$workers"
     c1=$(cpu_s "${server_pids[@]}")
     # where the boot services' CPU went, by thread name (JIT compilers, GC, event loops, ...)
-    local p
+    local p t
     for p in "${server_pids[@]}"; do
         for t in /proc/"$p"/task/*; do
             awk -v n="$(tr ' ' '_' <"$t/comm" 2>/dev/null)" '{ print n, $14 + $15 }' "$t/stat" 2>/dev/null
