@@ -9,7 +9,7 @@ IBFT=/sys/firmware/ibft
 
 # Defaults, then /etc/apiary/worker.conf (shell syntax, written by the image build).
 DATA_PATH=/var/lib/rancher
-DATA_LUN=1
+DATA_LUN=auto
 DATA_LABEL=apiary-data
 APIARY_URL=
 BOOT_HTTP_PORT=8080
