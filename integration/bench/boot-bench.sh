@@ -189,6 +189,16 @@ cpu_s() { # PID...: user + system CPU seconds of these processes so far (all thr
     done
     awk -v t="$t" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
 }
+# CPU seconds by thread name (threads of one kind summed: scsi-1..8 -> scsi) of these processes
+thread_cpu() {
+    local p t
+    for p in "$@"; do
+        for t in /proc/"$p"/task/*; do
+            awk -v n="$(tr ' ' '_' <"$t/comm" 2>/dev/null)" '{ print n, $14 + $15 }' "$t/stat" 2>/dev/null
+        done
+    done | sed -E 's/[#-]?[0-9]+ / /' | awk -v hz="$(getconf CLK_TCK)" '{ c[$1] += $2 } END { for (k in c) if (c[k] > 0) printf "%.2f %s\n", c[k] / hz, k }' |
+        sort -rn
+}
 secret() { od -An -tx1 -N12 /dev/urandom | tr -d ' \n'; }
 mac_of() { printf '52:54:00:78:00:%02x' "$1"; }
 cmds=()
@@ -437,6 +447,7 @@ run_b() { # RUN DIR
     printf '#!ipxe\nchain w-${mac:hexhyp}.ipxe\n' >"$tftp/boot.ipxe"
     for ((i = first_vm; i <= workers; i++)); do
         cp --reflink=auto --sparse=always "$image" "$dir/big/lun$i.img"
+        truncate -s "$data_size" "$dir/big/data$i.img" # blank, as Apiary's new data LUN
     done
     sync
     # tgtd's control socket lives in /var/run/tgtd (not in the namespace): a port nobody uses
@@ -448,11 +459,16 @@ run_b() { # RUN DIR
     alive "$tgtd_pid" || die "tgtd stopped: $(tail -3 "$dir/tgtd.log")"
     local iqn=iqn.2026-11.dev.apiary.bench
     for ((i = first_vm; i <= workers; i++)); do
-        local s tid=$((i + 1)); s=$(secret)
+        local s r tid=$((i + 1)); s=$(secret); r=$(secret)
         tgtadm_ --op new --mode target --tid "$tid" -T "$iqn:target.worker$i"
         tgtadm_ --op new --mode logicalunit --tid "$tid" --lun 1 -b "$dir/big/lun$i.img"
+        # LUN 2: the data volume; the image's DATA_LUN=auto takes the disk beside the root
+        tgtadm_ --op new --mode logicalunit --tid "$tid" --lun 2 -b "$dir/big/data$i.img"
         tgtadm_ --op new --mode account --user "worker$i" --password "$s"
         tgtadm_ --op bind --mode account --tid "$tid" --user "worker$i"
+        # mutual CHAP, as Apiary's scripts: the target proves itself too
+        tgtadm_ --op new --mode account --user "target$i" --password "$r"
+        tgtadm_ --op bind --mode account --tid "$tid" --user "target$i" --outgoing
         tgtadm_ --op bind --mode target --tid "$tid" -I ALL
         local m; m=$(mac_of "$i")
         cat >"$tftp/w-${m//:/-}.ipxe" <<EOF
@@ -460,6 +476,8 @@ run_b() { # RUN DIR
 set initiator-iqn $iqn:worker$i
 set username worker$i
 set password $s
+set reverse-username target$i
+set reverse-password $r
 sanboot iscsi:10.78.0.1::3260:1:$iqn:target.worker$i || goto failed
 :failed
 echo SANBOOT-FAILED errno=\${errno}
@@ -508,17 +526,16 @@ boot_run() {
         sleep 1
     fi
     c0=$(cpu_s "${server_pids[@]}")
+    thread_cpu "${server_pids[@]}" >"$dir/server-threads-0.txt"
     start_vms "$dir" 1 "$workers"
     wait_vms "$dir" 1 "$workers"
     c1=$(cpu_s "${server_pids[@]}")
-    # where the boot services' CPU went, by thread name (JIT compilers, GC, event loops, ...)
-    local p t
-    for p in "${server_pids[@]}"; do
-        for t in /proc/"$p"/task/*; do
-            awk -v n="$(tr ' ' '_' <"$t/comm" 2>/dev/null)" '{ print n, $14 + $15 }' "$t/stat" 2>/dev/null
-        done
-    done | sed -E 's/[#-]?[0-9]+ / /' | awk -v hz="$(getconf CLK_TCK)" '{ c[$1] += $2 } END { for (k in c) if (c[k] > 0) printf "%.2f %s\n", c[k] / hz, k }' |
-        sort -rn >"$dir/server-threads.txt"
+    # where the boot services' CPU went, by thread name (JIT compilers, GC, event loops, ...):
+    # since the server's start, and within the timed boots only
+    thread_cpu "${server_pids[@]}" >"$dir/server-threads.txt"
+    awk 'NR == FNR { b[$2] = $1; next } { d = $1 - b[$2]; if (d > 0.005) printf "%.2f %s\n", d, $2 }' \
+        "$dir/server-threads-0.txt" "$dir/server-threads.txt" | sort -rn >"$dir/server-threads-boot.txt"
+    note "  server CPU by thread during the boots (s): $(head -n 6 "$dir/server-threads-boot.txt" | tr '\n' ' ')"
     note "  server CPU by thread (since start, s): $(head -n 6 "$dir/server-threads.txt" | tr '\n' ' ')"
     stop_pid "$tcpdump_pid" 10
     tcpdump_pid=
