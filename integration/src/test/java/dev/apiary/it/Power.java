@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -20,12 +21,15 @@ import java.util.concurrent.TimeUnit;
  * on the boot network. A machine is switched on by the test ({@link #on}) or by a Wake-on-LAN
  * magic packet for its MAC heard on the boot network (a listener in the router's namespace), as
  * Apiary's rollouts and upgrades wake real workers; it switches itself off (the test image powers
- * off after its up marker) or is killed (a power cut). Every QEMU is ended by its PID.
+ * off after its up marker) or is killed (a power cut). A machine marked {@link #stay} instead stays
+ * up like a real worker: its firmware tells the image so (QEMU fw_cfg {@code opt/apiary/stay}), and
+ * a reboot restarts it in the same power-on. Every QEMU is ended by its PID.
  */
 final class Power implements AutoCloseable {
     private final BootNetwork net;
     private final Path dir;
     private final Map<String, List<Vm>> vms = new ConcurrentHashMap<>();
+    private final Set<String> staying = ConcurrentHashMap.newKeySet();
     private final Path wolLog;
     private final Thread listener;
     private volatile boolean closed;
@@ -49,6 +53,11 @@ final class Power implements AutoCloseable {
         listener.start();
     }
 
+    /** From its next power-on, {@code mac} stays up after its up marker and reboots when its agent says so. */
+    void stay(String mac) {
+        staying.add(mac);
+    }
+
     /** Powers on the machine with {@code mac} (which must be off). */
     synchronized Vm on(String mac) throws Exception {
         Vm last = lastOrNull(mac);
@@ -57,12 +66,13 @@ final class Power implements AutoCloseable {
         Path serial = dir.resolve("serial-" + tag + ".log");
         Path vars = dir.resolve("vars-" + tag + ".fd");
         Files.copy(Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd"), vars);
-        List<String> cmd = List.of("qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64", "-smp", "1", "-m", "1024",
-                "-machine", "q35", "-nodefaults", "-display", "none", "-no-reboot", "-serial", "file:" + serial,
+        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64", "-smp", "1",
+                "-m", "1024", "-machine", "q35", "-nodefaults", "-display", "none", "-serial", "file:" + serial,
                 "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
                 "-drive", "if=pflash,format=raw,file=" + vars,
                 "-netdev", "tap,id=n0,ifname=" + net.tap() + ",script=no,downscript=no",
-                "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile=,bootindex=1");
+                "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile=,bootindex=1"));
+        cmd.addAll(staying.contains(mac) ? List.of("-fw_cfg", "name=opt/apiary/stay,string=1") : List.of("-no-reboot"));
         Vm vm = new Vm(mac, serial, dir.resolve("qemu-" + tag + ".log"), Instant.now(), null);
         vm = new Vm(mac, serial, vm.log, vm.started, net.start(false, vm.log, cmd));
         vms.computeIfAbsent(mac, k -> new CopyOnWriteArrayList<>()).add(vm);
@@ -147,9 +157,15 @@ final class Power implements AutoCloseable {
 
         /** The serial console once it shows {@code text}. */
         String await(String text) throws Exception {
+            return await(text, 0);
+        }
+
+        /** The serial console from character {@code from} on, once that part shows {@code text}. */
+        String await(String text, int from) throws Exception {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
             while (true) {
-                String s = serial();
+                String all = serial();
+                String s = all.substring(Math.min(from, all.length()));
                 if (s.contains(text)) {
                     return s;
                 }

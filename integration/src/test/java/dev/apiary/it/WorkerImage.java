@@ -19,7 +19,9 @@ import java.util.List;
  *       and a local apt repository (served by the test) that offers 1.1 and is the image's only
  *       apt source, for the upgrade story;</li>
  *   <li>a story unit that prints what the last boot left on the root and on the data volume, then
- *       leaves its own mark on both: {@code APIARY-STORY host=H root=R data=D wrote=W}.</li>
+ *       leaves its own mark on both: {@code APIARY-STORY host=H root=R data=D wrote=W}; and that
+ *       keeps the machine up, its agent asking for actions every 5 s, when the firmware says so
+ *       ({@link Power#stay}); otherwise the image powers off after its up marker.</li>
  * </ul>
  */
 final class WorkerImage {
@@ -59,6 +61,14 @@ final class WorkerImage {
                 """);
         write(overlay.resolve("usr/local/sbin/apiary-story"), """
                 #!/bin/sh
+                # Power.stay(): fw_cfg opt/apiary/stay keeps this machine up, watching for actions.
+                modprobe qemu_fw_cfg 2>/dev/null
+                if [ -e /sys/firmware/qemu_fw_cfg/by_name/opt/apiary/stay/raw ]; then
+                    rm -f /etc/apiary/poweroff-after-up
+                    sed -i 's/^WATCH_INTERVAL=.*/WATCH_INTERVAL=5/' /etc/apiary/worker.conf
+                else
+                    touch /etc/apiary/poweroff-after-up
+                fi
                 data=$(cat /run/apiary/data 2>/dev/null || echo none)
                 root=$(cat /var/lib/apiary-story 2>/dev/null || echo absent)
                 old=absent
