@@ -69,6 +69,7 @@ public final class ApiaryServer implements AutoCloseable {
             started.add(inventory);
             TargetServer target = new TargetServer(TargetServer.Options.defaults());
             started.add(target);
+            TargetWarmup.run(target, dataDir.resolve("warmup"), settings.warmup());
             ExportPublisher exports = new ExportPublisher(target, store);
             started.add(exports::close);
             fleet = new FleetService(inventory, store, secrets, exports, settings.fleet(), Clock.systemUTC());

@@ -19,6 +19,8 @@ import java.util.Set;
  * target:
  *   listen: 127.0.0.1:3260        # where the iSCSI target listens (default)
  *   portals: [10.77.0.1:3260]     # what boot scripts name, one per gateway (default: pxe.address:3260, else listen)
+ *   warmup: 20000                 # SCSI commands run over loopback before ready, so the first boot meets
+ *                                 # compiled code (default 20000; 0 = none)
  * fleet:
  *   enrollment: auto              # auto | approve | off
  *   name-pattern: worker%d
@@ -33,7 +35,8 @@ import java.util.Set;
  * </pre>
  */
 public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal> portals, FleetPolicy fleet,
-        Optional<PxeServer.Config> pxe, InetSocketAddress api, List<String> apiNames, InetSocketAddress wakeTo) {
+        Optional<PxeServer.Config> pxe, InetSocketAddress api, List<String> apiNames, InetSocketAddress wakeTo,
+        int warmup) {
     public static final Set<String> SECTIONS = Set.of("target", "fleet", "pxe", "api");
 
     public static ServeSettings from(ConfigFile file) {
@@ -42,7 +45,8 @@ public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal>
                 : Optional.of(PxeSettings.forFleet(pxeSection));
 
         Section t = file.section("target");
-        t.onlyKeys(Set.of("listen", "portals"));
+        t.onlyKeys(Set.of("listen", "portals", "warmup"));
+        int warmup = t.integer("warmup", 20_000, 0, 1_000_000);
         InetSocketAddress listen = address(t, "listen", t.string("listen", "127.0.0.1:3260"));
         List<SanbootTarget.Portal> portals = new ArrayList<>();
         for (String p : t.stringList("portals")) {
@@ -88,7 +92,7 @@ public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal>
         a.onlyKeys(Set.of("listen", "names"));
         InetSocketAddress api = address(a, "listen", a.string("listen", "127.0.0.1:8443"), 0);
         return new ServeSettings(listen, portals, new FleetPolicy(enrollment, pattern, iqn, image, dataSize), pxe,
-                api, a.stringList("names"), wakeTo);
+                api, a.stringList("names"), wakeTo, warmup);
     }
 
     private static InetSocketAddress address(Section s, String key, String text) {

@@ -35,7 +35,7 @@ class FleetCrashIT {
         ServeIT.importGolden(dir, data, new byte[4 << 20], "v1", "v2");
         config = dir.resolve("apiary.yaml");
         Files.writeString(config, """
-                target: {listen: "127.0.0.1:%d"}
+                target: {listen: "127.0.0.1:%d", warmup: 0}  # dozens of restarts; the warm-up is ServeIT's
                 fleet: {image: golden@v1, data-size: 16M}
                 pxe: {dhcp: off, address: 127.0.0.1, http-port: 0, tftp-port: 0}
                 api: {listen: "127.0.0.1:0"}

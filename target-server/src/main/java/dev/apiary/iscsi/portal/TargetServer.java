@@ -36,6 +36,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * The iSCSI target process-wide: the Netty event loops that own the connections, the executor
@@ -90,7 +91,22 @@ public final class TargetServer implements AutoCloseable {
      */
     public synchronized InetSocketAddress listen(InetSocketAddress address, int portalGroupTag, int relativePort)
             throws IOException {
-        PortalContext ctx = new PortalContext(exports::get, sessions, scsiExecutor, new SecureRandom(), portalGroupTag,
+        return (InetSocketAddress) bind(address, portalGroupTag, relativePort, exports::get).localAddress();
+    }
+
+    /**
+     * A portal that serves {@code table} instead of the published exports, with this server's loops,
+     * SCSI threads and sessions ({@link Warmup}'s private target); closing the channel ends it.
+     */
+    synchronized Channel listenPrivate(InetSocketAddress address, ExportTable table) throws IOException {
+        Channel ch = bind(address, 0, 1, () -> table);
+        listeners.remove(ch);
+        return ch;
+    }
+
+    private Channel bind(InetSocketAddress address, int portalGroupTag, int relativePort,
+            Supplier<ExportTable> table) throws IOException {
+        PortalContext ctx = new PortalContext(table, sessions, scsiExecutor, new SecureRandom(), portalGroupTag,
                 relativePort, options.offers(), options.queueDepth(), 2 * options.idleSeconds());
         ServerBootstrap b = new ServerBootstrap()
                 .group(loops)
@@ -111,7 +127,7 @@ public final class TargetServer implements AutoCloseable {
         try {
             Channel ch = b.bind(address).sync().channel();
             listeners.add(ch);
-            return (InetSocketAddress) ch.localAddress();
+            return ch;
         } catch (Exception e) {
             if (e instanceof BindException || e.getCause() instanceof BindException
                     || String.valueOf(e.getMessage()).contains("Address already in use")) {
