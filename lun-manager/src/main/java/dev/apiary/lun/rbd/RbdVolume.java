@@ -1,0 +1,243 @@
+package dev.apiary.lun.rbd;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.LongByReference;
+import dev.apiary.lun.StoreException;
+import dev.apiary.lun.StoreException.Reason;
+import dev.apiary.lun.Volume;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * An open RBD image as a {@link Volume}. Every verb is one librbd aio call and a wait: reads and
+ * writes go straight between librbd and a direct buffer (a heap buffer is copied once through
+ * native memory), unmap is {@code write_zeroes} (it frees whole objects and zeroes partial ones, so
+ * the range reads as zeros even in a clone over parent data; plain discard may skip partial
+ * objects), FUA is a write then a flush.
+ *
+ * <p>The exclusive-lock feature makes librbd take the image's lock on the first write and hand it
+ * over when another client asks. {@link #lockAcquire()} instead holds it until {@link
+ * #lockRelease()}: another client's writes then fail (EROFS) rather than take it; a gateway taking
+ * over from a dead or partitioned one breaks the lock ({@link #lockBreak}) after fencing it ({@link
+ * RbdStore#blocklist}).
+ */
+public final class RbdVolume implements Volume {
+    final String name;
+    final Image image;
+    private final RbdStore store;
+    private final long waitLimitNanos;
+    /** I/O holds it shared; close holds it exclusively, so no aio is submitted on a closed image. */
+    private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
+    private boolean closed;
+    int handles; // guarded by the store
+
+    /** A client with the image open read-write: its address (what a blocklist entry names) and global id. */
+    public record Watcher(String address, long clientId, long cookie) {}
+
+    RbdVolume(RbdStore store, Image image, long waitLimitNanos) {
+        this.store = store;
+        this.name = image.name;
+        this.image = image;
+        this.waitLimitNanos = waitLimitNanos;
+    }
+
+    @Override
+    public String name() {
+        return "rbd:" + image.spec;
+    }
+
+    @Override
+    public long size() {
+        try {
+            return image.size();
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        int len = dst.remaining();
+        if (len == 0) {
+            return;
+        }
+        String what = "reading " + len + " bytes at " + offset + " of " + image.spec;
+        if (dst.isDirect()) {
+            Pointer p = Native.getDirectBufferPointer(dst).share(dst.position());
+            long n = io(dst, c -> LibRbd.rbd_aio_read(image.handle, offset, len, p, c), what);
+            zeroTail(p, n, len);
+            dst.position(dst.limit());
+        } else {
+            Memory m = new Memory(len);
+            long n = io(m, c -> LibRbd.rbd_aio_read(image.handle, offset, len, m, c), what);
+            zeroTail(m, n, len);
+            m.read(0, dst.array(), dst.arrayOffset() + dst.position(), len);
+            dst.position(dst.limit());
+            m.close();
+        }
+    }
+
+    /** librbd returns fewer bytes only past the image's end, which reads as zeros. */
+    private static void zeroTail(Pointer p, long got, int len) {
+        if (got < len) {
+            p.setMemory(Math.max(0, got), len - Math.max(0, got), (byte) 0);
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        int len = src.remaining();
+        if (len > 0) {
+            String what = "writing " + len + " bytes at " + offset + " of " + image.spec;
+            if (src.isDirect()) {
+                Pointer p = Native.getDirectBufferPointer(src).share(src.position());
+                io(src, c -> LibRbd.rbd_aio_write(image.handle, offset, len, p, c), what);
+            } else {
+                Memory m = new Memory(len);
+                m.write(0, src.array(), src.arrayOffset() + src.position(), len);
+                io(m, c -> LibRbd.rbd_aio_write(image.handle, offset, len, m, c), what);
+            }
+            src.position(src.limit());
+        }
+        if (fua) {
+            // FUA (SBC-3 §5.40): durable before it is acknowledged. Without the librbd cache the
+            // write is already on every replica; the flush makes that true whatever the conf says.
+            flush();
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        io(null, c -> LibRbd.rbd_aio_flush(image.handle, c), "flushing " + image.spec);
+    }
+
+    @Override
+    public void unmap(long offset, long length) throws IOException {
+        if (length > 0) {
+            io(null, c -> LibRbd.rbd_aio_write_zeroes(image.handle, offset, length, c, 0, 0),
+                    "unmapping " + length + " bytes at " + offset + " of " + image.spec);
+        }
+    }
+
+    /** Submits one aio while the image is open and waits for it; returns librbd's result. */
+    private long io(Object keepAlive, Aio.Submit submit, String what) throws IOException {
+        return Aio.await(start(keepAlive, submit, what), waitLimitNanos, what);
+    }
+
+    private Aio.Op start(Object keepAlive, Aio.Submit submit, String what) throws IOException {
+        closing.readLock().lock();
+        try {
+            if (closed) {
+                throw new IOException(what + ": the volume is closed");
+            }
+            return Aio.start(keepAlive, submit, what);
+        } finally {
+            closing.readLock().unlock();
+        }
+    }
+
+    /** A write of a direct buffer that the caller waits for later ({@link #await}): for streaming imports. */
+    Aio.Op writeAsync(long offset, ByteBuffer src) throws IOException {
+        int len = src.remaining();
+        Pointer p = Native.getDirectBufferPointer(src).share(src.position());
+        return start(src, c -> LibRbd.rbd_aio_write(image.handle, offset, len, p, c),
+                "writing " + len + " bytes at " + offset + " of " + image.spec);
+    }
+
+    void await(Aio.Op op, String what) throws IOException {
+        Aio.await(op, waitLimitNanos, what + " " + image.spec);
+    }
+
+    @Override
+    public void resize(long newSize) throws IOException {
+        store.resize(name, newSize);
+    }
+
+    // ---- exclusive lock ----
+
+    /** Takes the image's exclusive lock and keeps it until {@link #lockRelease()}; IN_USE if another client holds it. */
+    public void lockAcquire() throws IOException {
+        int rc = LibRbd.rbd_lock_acquire(image.handle, LibRbd.LOCK_MODE_EXCLUSIVE);
+        if (rc == -RbdErrors.EROFS || rc == -RbdErrors.EBUSY || rc == -RbdErrors.EAGAIN) {
+            List<String> owners = lockOwners();
+            throw new StoreException(Reason.IN_USE, "volume " + name + ": the exclusive lock is held by "
+                    + (owners.isEmpty() ? "another client" : String.join(", ", owners)) + " (" + RbdErrors.name(-rc) + ")");
+        }
+        RbdErrors.check(rc, "taking the exclusive lock of " + image.spec);
+    }
+
+    public void lockRelease() throws IOException {
+        RbdErrors.check(LibRbd.rbd_lock_release(image.handle), "releasing the exclusive lock of " + image.spec);
+    }
+
+    /** Whether this handle holds the exclusive lock now. */
+    public boolean isLockOwner() throws IOException {
+        IntByReference owner = new IntByReference();
+        RbdErrors.check(LibRbd.rbd_is_exclusive_lock_owner(image.handle, owner), "lock owner of " + image.spec);
+        return owner.getValue() != 0;
+    }
+
+    /** Who holds the exclusive lock, as librbd names them (e.g. "client.4123"); empty if nobody. */
+    public List<String> lockOwners() throws IOException {
+        for (long max = 4; ; ) {
+            LongByReference n = new LongByReference(max);
+            IntByReference mode = new IntByReference();
+            try (Memory buf = new Memory(max * Native.POINTER_SIZE)) {
+                int rc = LibRbd.rbd_lock_get_owners(image.handle, mode, buf, n);
+                if (rc == -RbdErrors.ENOENT) {
+                    return List.of();
+                }
+                if (rc == -RbdErrors.ERANGE) {
+                    max = Math.max(n.getValue(), max * 2);
+                    continue;
+                }
+                RbdErrors.check(rc, "lock owners of " + image.spec);
+                List<String> owners = new ArrayList<>();
+                for (long i = 0; i < n.getValue(); i++) {
+                    owners.add(buf.getPointer(i * Native.POINTER_SIZE).getString(0));
+                }
+                LibRbd.rbd_lock_get_owners_cleanup(buf, n.getValue());
+                return owners;
+            }
+        }
+    }
+
+    /**
+     * Breaks another client's exclusive lock. Fence that client first ({@link RbdStore#blocklist}):
+     * librbd refuses to break the lock of an owner that is still alive and watching the image.
+     */
+    public void lockBreak(String owner) throws IOException {
+        RbdErrors.check(LibRbd.rbd_lock_break(image.handle, LibRbd.LOCK_MODE_EXCLUSIVE, owner),
+                "breaking " + owner + "'s lock on " + image.spec);
+    }
+
+    /** Clients with the image open read-write, with the addresses a blocklist entry names. */
+    public List<Watcher> watchers() throws IOException {
+        return image.watchers();
+    }
+
+    @Override
+    public void close() throws IOException {
+        store.release(this);
+    }
+
+    /** Called by the store when the last handle is closed: waits for I/O in flight, flushes, closes. */
+    void closeImage() throws IOException {
+        closing.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            image.close(); // rbd_close flushes and releases the lock
+        } finally {
+            closing.writeLock().unlock();
+        }
+    }
+}
