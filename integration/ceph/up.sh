@@ -18,8 +18,10 @@
 #   APIARY_CEPH_WAIT        seconds to wait for HEALTH_OK                [120]
 #
 # Prints CEPH_CONF=... and CEPH_KEYRING=... (client.admin) and, last, "CEPH READY in N s".
-# Every daemon runs under nice -n 19, detached, with CEPH_ARGS unset (an exported
-# CEPH_ARGS="-n client.admin" would make an OSD authenticate as the client). down.sh stops them.
+# Every daemon runs under nice -n 19, detached, with CEPH_ARGS, CEPH_CONF and CEPH_KEYRING unset:
+# Ceph reads them from the environment, and a shell (or test) that exported the client's
+# (CEPH_ARGS="-n client.admin", CEPH_KEYRING=client.admin.keyring) would make an OSD authenticate
+# as the client and fail. down.sh stops them.
 # docs/storage-rbd.md says why each setting below is there.
 set -euo pipefail
 
@@ -58,8 +60,9 @@ keyring=$D/keyring               # every key: the mon imports it at mkfs, the da
 client_keyring=$D/client.admin.keyring
 run=$D/run
 
+clean_env=(env -u CEPH_ARGS -u CEPH_CONF -u CEPH_KEYRING)
 # The CLI, always against this cluster as client.admin, never hanging for ever.
-cli() { timeout 60 env -u CEPH_ARGS "$1" -c "$conf" -n client.admin -k "$client_keyring" "${@:2}"; }
+cli() { timeout 60 "${clean_env[@]}" "$1" -c "$conf" -n client.admin -k "$client_keyring" "${@:2}"; }
 
 alive() { # name -> 0 if its pid file names a live ceph-* process
   local f=$run/$1.pid pid
@@ -73,7 +76,7 @@ start() { # name binary args... : start one daemon detached, record its pid
   shift 2
   alive "$name" && return 0
   # setsid: the daemon outlives the shell or test that ran up.sh; its stdio goes to the log dir.
-  setsid env -u CEPH_ARGS nice -n 19 "$bin" -f -c "$conf" "$@" </dev/null >>"$D/log/$name.out" 2>&1 &
+  setsid "${clean_env[@]}" nice -n 19 "$bin" -f -c "$conf" "$@" </dev/null >>"$D/log/$name.out" 2>&1 &
   echo $! >"$run/$name.pid"
   log "started $name (pid $!)"
 }
@@ -164,7 +167,7 @@ create() {
   chmod 600 "$keyring" "$client_keyring"
   monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port,v1:127.0.0.1:$mon_v1_port]" \
     "$D/monmap" >/dev/null
-  env -u CEPH_ARGS ceph-mon --mkfs -i a -c "$conf" --monmap "$D/monmap" --keyring "$keyring" \
+  "${clean_env[@]}" ceph-mon --mkfs -i a -c "$conf" --monmap "$D/monmap" --keyring "$keyring" \
     >>"$D/log/mkfs.out" 2>&1 || die "ceph-mon --mkfs failed; see $D/log/mkfs.out"
   start mon.a ceph-mon -i a
   start mgr.x ceph-mgr -i x
@@ -173,7 +176,7 @@ create() {
   for i in "${osds[@]}"; do
     mkdir -p "$D/osd.$i"
     uuidgen >"$D/osd.$i.uuid"
-    env -u CEPH_ARGS nice -n 19 ceph-osd --mkfs -i "$i" -c "$conf" --no-mon-config \
+    "${clean_env[@]}" nice -n 19 ceph-osd --mkfs -i "$i" -c "$conf" --no-mon-config \
       --osd-uuid "$(<"$D/osd.$i.uuid")" >>"$D/log/mkfs.out" 2>&1 &
     pids+=($!)
   done
@@ -192,9 +195,14 @@ create() {
   touch "$D/created"
 }
 
-wait_clean() { # all PGs active+clean, or die after $wait_s
-  local s
+daemons=(mon.a mgr.x osd.0 osd.1 osd.2)
+
+wait_clean() { # all PGs active+clean, or die after $wait_s (or at once if a daemon exited)
+  local s n
   while :; do
+    for n in "${daemons[@]}"; do
+      alive "$n" || die "$n is not running; see $D/log/$n.out and $D/log/$n.log"
+    done
     s=$(cli ceph pg stat 2>/dev/null || true)
     [[ $s =~ ^([0-9]+)\ pgs:\ ([0-9]+)\ active\+clean\; && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] && break
     (( $(ms) > wait_s * 1000 )) && die "PGs not clean after ${wait_s} s: $s"
@@ -220,7 +228,7 @@ wait_health() {
 if [[ -f $D/created ]]; then
   mkdir -p "$run" "$D/log"
   missing=0
-  for n in mon.a mgr.x osd.0 osd.1 osd.2; do alive "$n" || missing=1; done
+  for n in "${daemons[@]}"; do alive "$n" || missing=1; done
   if (( missing )); then
     start mon.a ceph-mon -i a
     start mgr.x ceph-mgr -i x

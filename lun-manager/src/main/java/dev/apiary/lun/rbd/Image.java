@@ -38,8 +38,8 @@ final class Image implements AutoCloseable {
     /** Opens the image's head; read-only handles take no lock and register no watch. */
     static Image open(Rados rados, String name, boolean readOnly) throws IOException {
         PointerByReference ref = new PointerByReference();
-        int rc = readOnly ? LibRbd.rbd_open_read_only(rados.io, name, ref, null)
-                : LibRbd.rbd_open(rados.io, name, ref, null);
+        int rc = readOnly ? LibRbd.rbd_open_read_only(rados.io(), name, ref, null)
+                : LibRbd.rbd_open(rados.io(), name, ref, null);
         if (rc == -RbdErrors.ENOENT) {
             throw new StoreException(Reason.NOT_FOUND, "volume " + name + " does not exist");
         }

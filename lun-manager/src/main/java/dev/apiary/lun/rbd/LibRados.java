@@ -36,6 +36,8 @@ final class LibRados {
 
     static native long rados_get_instance_id(Pointer cluster);
 
+    static native int rados_wait_for_latest_osdmap(Pointer cluster);
+
     /** The session's addresses, "suitable for blocklisting"; the string is malloc'ed. */
     static native int rados_getaddrs(Pointer cluster, PointerByReference addrs);
 

@@ -93,7 +93,7 @@ final class LibRbd {
     static native int rbd_diff_iterate2(Pointer image, String fromSnap, long offset, long length,
             byte includeParent, byte wholeObject, DiffCallback cb, Pointer arg);
 
-    static native int rbd_image_options_create(PointerByReference opts);
+    static native void rbd_image_options_create(PointerByReference opts);
 
     static native void rbd_image_options_destroy(Pointer opts);
 

@@ -15,13 +15,29 @@ import java.nio.charset.StandardCharsets;
 /** One librados session and an I/O context on the store's pool (and namespace). */
 final class Rados implements AutoCloseable {
     final RbdConfig config;
-    final Pointer cluster;
-    final Pointer io;
+    private final Pointer cluster;
+    private final Pointer io;
+    private final long instanceId;
+    private volatile boolean closed;
 
     private Rados(RbdConfig config, Pointer cluster, Pointer io) {
         this.config = config;
         this.cluster = cluster;
         this.io = io;
+        this.instanceId = LibRados.rados_get_instance_id(cluster);
+    }
+
+    /** The I/O context; after close an exception, never a freed pointer for librbd to crash on. */
+    Pointer io() throws IOException {
+        if (closed) {
+            throw new IOException("the connection to the Ceph cluster (" + config.conf() + ") is closed");
+        }
+        return io;
+    }
+
+    private Pointer cluster() throws IOException {
+        io();
+        return cluster;
     }
 
     static Rados connect(RbdConfig c) throws IOException {
@@ -89,13 +105,13 @@ final class Rados implements AutoCloseable {
 
     /** Removes an empty namespace of the pool (not the one this session uses, which must be the default). */
     void removeNamespace(String namespace) throws IOException {
-        RbdErrors.check(LibRbd.rbd_namespace_remove(io, namespace), "removing namespace " + config.pool() + "/" + namespace);
+        RbdErrors.check(LibRbd.rbd_namespace_remove(io(), namespace), "removing namespace " + config.pool() + "/" + namespace);
     }
 
     /** This session's address as the OSDs see it, e.g. "127.0.0.1:0/3012345678": what a blocklist entry names. */
     String address() throws IOException {
         PointerByReference out = new PointerByReference();
-        RbdErrors.check(LibRados.rados_getaddrs(cluster, out), "rados_getaddrs");
+        RbdErrors.check(LibRados.rados_getaddrs(cluster(), out), "rados_getaddrs");
         Pointer p = out.getValue();
         try {
             return p.getString(0);
@@ -106,11 +122,16 @@ final class Rados implements AutoCloseable {
 
     /** The session's global id: lock owners and watchers appear as client.ID. */
     long instanceId() {
-        return LibRados.rados_get_instance_id(cluster);
+        return instanceId;
+    }
+
+    /** Waits until this session has the cluster's newest OSD map (flags such as pause included). */
+    void waitForLatestOsdMap() throws IOException {
+        RbdErrors.check(LibRados.rados_wait_for_latest_osdmap(cluster()), "waiting for the latest OSD map");
     }
 
     void blocklist(String address, int expireSeconds) throws IOException {
-        RbdErrors.check(LibRados.rados_blocklist_add(cluster, address, expireSeconds), "blocklisting " + address);
+        RbdErrors.check(LibRados.rados_blocklist_add(cluster(), address, expireSeconds), "blocklisting " + address);
     }
 
     /** A monitor command given as JSON, e.g. {"prefix": "osd pause"}; returns its output. For tests and tools. */
@@ -119,7 +140,7 @@ final class Rados implements AutoCloseable {
         PointerByReference outs = new PointerByReference();
         LongByReference outbufLen = new LongByReference();
         LongByReference outsLen = new LongByReference();
-        int rc = LibRados.rados_mon_command(cluster, new StringArray(new String[] {json}), 1, null, 0, outbuf,
+        int rc = LibRados.rados_mon_command(cluster(), new StringArray(new String[] {json}), 1, null, 0, outbuf,
                 outbufLen, outs, outsLen);
         String out = take(outbuf.getValue(), outbufLen.getValue());
         String status = take(outs.getValue(), outsLen.getValue());
@@ -138,9 +159,13 @@ final class Rados implements AutoCloseable {
         return s;
     }
 
+    /** Idempotent: librados crashes on a second shutdown of the same handle. */
     @Override
-    public void close() {
-        LibRados.rados_ioctx_destroy(io);
-        LibRados.rados_shutdown(cluster);
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            LibRados.rados_ioctx_destroy(io);
+            LibRados.rados_shutdown(cluster);
+        }
     }
 }

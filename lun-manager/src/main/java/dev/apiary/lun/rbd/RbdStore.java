@@ -125,7 +125,7 @@ public final class RbdStore implements VolumeStore {
         if (size <= 0) {
             throw new StoreException(Reason.INVALID, "volume " + name + ": size must be positive");
         }
-        int rc = LibRbd.rbd_create2(rados.io, name, size, LibRbd.FEATURES, new IntByReference(LibRbd.ORDER));
+        int rc = LibRbd.rbd_create2(rados.io(), name, size, LibRbd.FEATURES, new IntByReference(LibRbd.ORDER));
         if (rc == -RbdErrors.EEXIST) {
             throw new StoreException(Reason.ALREADY_EXISTS, "volume " + name + " already exists");
         }
@@ -160,13 +160,15 @@ public final class RbdStore implements VolumeStore {
             }
         }
         PointerByReference ref = new PointerByReference();
-        RbdErrors.check(LibRbd.rbd_image_options_create(ref), "image options");
+        LibRbd.rbd_image_options_create(ref);
         Pointer opts = ref.getValue();
         try {
-            LibRbd.rbd_image_options_set_uint64(opts, LibRbd.IMAGE_OPTION_FEATURES, LibRbd.FEATURES);
+            RbdErrors.check(LibRbd.rbd_image_options_set_uint64(opts, LibRbd.IMAGE_OPTION_FEATURES, LibRbd.FEATURES),
+                    "clone features");
             // Format 1: children are indexed in the pool, and a snapshot with clones cannot be removed.
-            LibRbd.rbd_image_options_set_uint64(opts, LibRbd.IMAGE_OPTION_CLONE_FORMAT, 1);
-            int rc = LibRbd.rbd_clone3(rados.io, volume, snapshot, rados.io, newName, opts);
+            RbdErrors.check(LibRbd.rbd_image_options_set_uint64(opts, LibRbd.IMAGE_OPTION_CLONE_FORMAT, 1),
+                    "clone format");
+            int rc = LibRbd.rbd_clone3(rados.io(), volume, snapshot, rados.io(), newName, opts);
             if (rc == -RbdErrors.EEXIST) {
                 throw new StoreException(Reason.ALREADY_EXISTS, "volume " + newName + " already exists");
             }
@@ -245,7 +247,7 @@ public final class RbdStore implements VolumeStore {
                 }
             }
         }
-        int rc = LibRbd.rbd_remove(rados.io, name);
+        int rc = LibRbd.rbd_remove(rados.io(), name);
         if (rc == -RbdErrors.EBUSY) {
             throw new StoreException(Reason.IN_USE, "volume " + name + " is open by another client");
         }
@@ -317,7 +319,7 @@ public final class RbdStore implements VolumeStore {
         for (long max = 64; ; ) {
             LongByReference n = new LongByReference(max);
             try (Memory buf = new Memory(max * LibRbd.IMAGE_SPEC_SIZE)) {
-                int rc = LibRbd.rbd_list2(rados.io, buf, n);
+                int rc = LibRbd.rbd_list2(rados.io(), buf, n);
                 if (rc == -RbdErrors.ERANGE) {
                     max = Math.max(n.getValue(), max * 2);
                     continue;
@@ -386,6 +388,7 @@ public final class RbdStore implements VolumeStore {
         }
     }
 
+    /** Closes every open volume and the connection; a second close does nothing. */
     @Override
     public synchronized void close() throws IOException {
         IOException first = null;
