@@ -14,7 +14,12 @@ case ${1:-} in
   *) echo "usage: down.sh [--wipe]" >&2; exit 2 ;;
 esac
 
-ours() { [[ $1 =~ ^[0-9]+$ && -r /proc/$1/comm && $(</proc/"$1"/comm) == ceph-* ]]; }
+ours() { # a running ceph-* process (a zombie, state Z, is already dead)
+  local stat
+  [[ $1 =~ ^[0-9]+$ && -r /proc/$1/comm && $(</proc/"$1"/comm) == ceph-* ]] || return 1
+  stat=$(</proc/"$1"/stat) 2>/dev/null || return 1
+  [[ ${stat##*) } != Z* ]]
+}
 
 stop_group() { # pid files... : TERM all, wait up to 5 s, KILL what is left
   local f pid pids=() i

@@ -65,10 +65,13 @@ clean_env=(env -u CEPH_ARGS -u CEPH_CONF -u CEPH_KEYRING)
 cli() { timeout 60 "${clean_env[@]}" "$1" -c "$conf" -n client.admin -k "$client_keyring" "${@:2}"; }
 
 alive() { # name -> 0 if its pid file names a live ceph-* process
-  local f=$run/$1.pid pid
+  local f=$run/$1.pid pid stat
   [[ -f $f ]] || return 1
   pid=$(<"$f")
-  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/comm && $(</proc/"$pid"/comm) == ceph-* ]]
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/comm && $(</proc/"$pid"/comm) == ceph-* ]] || return 1
+  # A killed daemon stays a zombie (state Z) until something reaps it; it is not running.
+  stat=$(</proc/"$pid"/stat) 2>/dev/null || return 1
+  [[ ${stat##*) } != Z* ]]
 }
 
 start() { # name binary args... : start one daemon detached, record its pid
@@ -77,8 +80,15 @@ start() { # name binary args... : start one daemon detached, record its pid
   alive "$name" && return 0
   # setsid: the daemon outlives the shell or test that ran up.sh; its stdio goes to the log dir.
   setsid "${clean_env[@]}" nice -n 19 "$bin" -f -c "$conf" "$@" </dev/null >>"$D/log/$name.out" 2>&1 &
-  echo $! >"$run/$name.pid"
-  log "started $name (pid $!)"
+  local pid=$! i
+  echo "$pid" >"$run/$name.pid"
+  # setsid, env and nice exec each other in turn: until the last exec, comm is not ceph-*.
+  for ((i = 0; i < 100; i++)); do
+    alive "$name" && break
+    [[ -e /proc/$pid ]] || break
+    sleep 0.02
+  done
+  log "started $name (pid $pid)"
 }
 
 write_conf() {

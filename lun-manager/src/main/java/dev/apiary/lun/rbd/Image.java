@@ -47,6 +47,28 @@ final class Image implements AutoCloseable {
         return new Image(rados, name, readOnly, ref.getValue());
     }
 
+    /** The images of the pool (namespace), sorted. */
+    static List<String> list(Rados rados) throws IOException {
+        for (long max = 64; ; ) {
+            LongByReference n = new LongByReference(max);
+            try (Memory buf = new Memory(max * LibRbd.IMAGE_SPEC_SIZE)) {
+                int rc = LibRbd.rbd_list2(rados.io(), buf, n);
+                if (rc == -RbdErrors.ERANGE) {
+                    max = Math.max(n.getValue(), max * 2);
+                    continue;
+                }
+                RbdErrors.check(rc, "listing " + rados.config.spec(""));
+                List<String> names = new ArrayList<>();
+                for (long i = 0; i < n.getValue(); i++) {
+                    names.add(buf.getPointer(i * LibRbd.IMAGE_SPEC_SIZE + 8).getString(0));
+                }
+                LibRbd.rbd_image_spec_list_cleanup(buf, n.getValue());
+                names.sort(null);
+                return names;
+            }
+        }
+    }
+
     long size() throws IOException {
         LongByReference size = new LongByReference();
         RbdErrors.check(LibRbd.rbd_get_size(handle, size), "size of " + spec);

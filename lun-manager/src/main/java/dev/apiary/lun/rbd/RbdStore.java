@@ -1,9 +1,7 @@
 package dev.apiary.lun.rbd;
 
-import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
-import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 import dev.apiary.lun.StoreException;
 import dev.apiary.lun.StoreException.Reason;
@@ -302,7 +300,7 @@ public final class RbdStore implements VolumeStore {
     @Override
     public synchronized List<VolumeInfo> list() throws IOException {
         List<VolumeInfo> l = new ArrayList<>();
-        for (String name : names()) {
+        for (String name : Image.list(rados)) {
             try {
                 l.add(describe(name));
             } catch (StoreException e) {
@@ -312,28 +310,6 @@ public final class RbdStore implements VolumeStore {
             }
         }
         return l;
-    }
-
-    /** The images of the pool (namespace), sorted. */
-    private List<String> names() throws IOException {
-        for (long max = 64; ; ) {
-            LongByReference n = new LongByReference(max);
-            try (Memory buf = new Memory(max * LibRbd.IMAGE_SPEC_SIZE)) {
-                int rc = LibRbd.rbd_list2(rados.io(), buf, n);
-                if (rc == -RbdErrors.ERANGE) {
-                    max = Math.max(n.getValue(), max * 2);
-                    continue;
-                }
-                RbdErrors.check(rc, "listing " + config.spec(""));
-                List<String> names = new ArrayList<>();
-                for (long i = 0; i < n.getValue(); i++) {
-                    names.add(buf.getPointer(i * LibRbd.IMAGE_SPEC_SIZE + 8).getString(0));
-                }
-                LibRbd.rbd_image_spec_list_cleanup(buf, n.getValue());
-                names.sort(null);
-                return names;
-            }
-        }
     }
 
     @Override

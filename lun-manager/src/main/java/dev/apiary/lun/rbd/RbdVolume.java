@@ -52,12 +52,31 @@ public final class RbdVolume implements Volume {
         return "rbd:" + image.spec;
     }
 
+    /** The size librbd knows now (resizes by other clients reach it through the header watch). */
     @Override
     public long size() {
         try {
-            return image.size();
+            return guarded(image::size, "size of " + image.spec);
         } catch (IOException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface HandleCall<T> {
+        T call() throws IOException;
+    }
+
+    /** Runs a call on the librbd handle unless it is closed: a closed handle is freed memory. */
+    private <T> T guarded(HandleCall<T> call, String what) throws IOException {
+        closing.readLock().lock();
+        try {
+            if (closed) {
+                throw new IOException(what + ": the volume is closed");
+            }
+            return call.call();
+        } finally {
+            closing.readLock().unlock();
         }
     }
 
@@ -131,15 +150,7 @@ public final class RbdVolume implements Volume {
     }
 
     private Aio.Op start(Object keepAlive, Aio.Submit submit, String what) throws IOException {
-        closing.readLock().lock();
-        try {
-            if (closed) {
-                throw new IOException(what + ": the volume is closed");
-            }
-            return Aio.start(keepAlive, submit, what);
-        } finally {
-            closing.readLock().unlock();
-        }
+        return guarded(() -> Aio.start(keepAlive, submit, what), what);
     }
 
     /** A write of a direct buffer that the caller waits for later ({@link #await}): for streaming imports. */
@@ -163,7 +174,7 @@ public final class RbdVolume implements Volume {
 
     /** Takes the image's exclusive lock and keeps it until {@link #lockRelease()}; IN_USE if another client holds it. */
     public void lockAcquire() throws IOException {
-        int rc = LibRbd.rbd_lock_acquire(image.handle, LibRbd.LOCK_MODE_EXCLUSIVE);
+        int rc = guarded(() -> LibRbd.rbd_lock_acquire(image.handle, LibRbd.LOCK_MODE_EXCLUSIVE), "locking " + image.spec);
         if (rc == -RbdErrors.EROFS || rc == -RbdErrors.EBUSY || rc == -RbdErrors.EAGAIN) {
             List<String> owners = lockOwners();
             throw new StoreException(Reason.IN_USE, "volume " + name + ": the exclusive lock is held by "
@@ -173,13 +184,15 @@ public final class RbdVolume implements Volume {
     }
 
     public void lockRelease() throws IOException {
-        RbdErrors.check(LibRbd.rbd_lock_release(image.handle), "releasing the exclusive lock of " + image.spec);
+        String what = "releasing the exclusive lock of " + image.spec;
+        RbdErrors.check(guarded(() -> LibRbd.rbd_lock_release(image.handle), what), what);
     }
 
     /** Whether this handle holds the exclusive lock now. */
     public boolean isLockOwner() throws IOException {
         IntByReference owner = new IntByReference();
-        RbdErrors.check(LibRbd.rbd_is_exclusive_lock_owner(image.handle, owner), "lock owner of " + image.spec);
+        String what = "lock owner of " + image.spec;
+        RbdErrors.check(guarded(() -> LibRbd.rbd_is_exclusive_lock_owner(image.handle, owner), what), what);
         return owner.getValue() != 0;
     }
 
@@ -189,7 +202,7 @@ public final class RbdVolume implements Volume {
             LongByReference n = new LongByReference(max);
             IntByReference mode = new IntByReference();
             try (Memory buf = new Memory(max * Native.POINTER_SIZE)) {
-                int rc = LibRbd.rbd_lock_get_owners(image.handle, mode, buf, n);
+                int rc = guarded(() -> LibRbd.rbd_lock_get_owners(image.handle, mode, buf, n), "lock owners of " + image.spec);
                 if (rc == -RbdErrors.ENOENT) {
                     return List.of();
                 }
@@ -213,13 +226,13 @@ public final class RbdVolume implements Volume {
      * librbd refuses to break the lock of an owner that is still alive and watching the image.
      */
     public void lockBreak(String owner) throws IOException {
-        RbdErrors.check(LibRbd.rbd_lock_break(image.handle, LibRbd.LOCK_MODE_EXCLUSIVE, owner),
-                "breaking " + owner + "'s lock on " + image.spec);
+        String what = "breaking " + owner + "'s lock on " + image.spec;
+        RbdErrors.check(guarded(() -> LibRbd.rbd_lock_break(image.handle, LibRbd.LOCK_MODE_EXCLUSIVE, owner), what), what);
     }
 
     /** Clients with the image open read-write, with the addresses a blocklist entry names. */
     public List<Watcher> watchers() throws IOException {
-        return image.watchers();
+        return guarded(image::watchers, "watchers of " + image.spec);
     }
 
     @Override
