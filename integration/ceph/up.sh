@@ -46,7 +46,7 @@ for v in "$mon_port" "$mon_v1_port" "$port_min" "$port_max" "$osd_gb" "$op_timeo
   [[ $v =~ ^[0-9]+$ ]] || die "not a number: $v"
 done
 for b in ceph-mon ceph-mgr ceph-osd ceph monmaptool ceph-authtool rbd uuidgen setsid; do
-  command -v "$b" >/dev/null || die "$b not found; run integration/ceph/install-deps.sh"
+  command -v "$b" >/dev/null || die "$b not found; run scripts/install-test-deps.sh (as root)"
 done
 
 if [[ ${1:-} == --fresh ]]; then

@@ -9,6 +9,9 @@ import dev.apiary.iscsi.scsi.LogicalUnit;
 import dev.apiary.iscsi.scsi.LunIdentity;
 import dev.apiary.iscsi.scsi.LunMap;
 import dev.apiary.lun.Volume;
+import dev.apiary.lun.VolumeStore;
+import dev.apiary.lun.rbd.RbdConfig;
+import dev.apiary.lun.rbd.RbdStore;
 import dev.apiary.lun.file.FileStore;
 import dev.apiary.lun.file.FileVolume;
 import dev.apiary.server.Sizes;
@@ -21,7 +24,9 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
@@ -34,8 +39,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code apiary export}: serve disk image files as the LUNs of one iSCSI target, without the fleet,
- * the way {@code tgtadm} or {@code targetcli} would. CHAP is always on (docs/security.md).
+ * {@code apiary export}: serve disk image files, store volumes or Ceph RBD images as the LUNs of
+ * one iSCSI target, without the fleet, the way {@code tgtadm} or {@code targetcli} would. CHAP is
+ * always on (docs/security.md).
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = "Serve disk image files as LUNs 0, 1, ... of one CHAP-protected iSCSI target.")
@@ -71,8 +77,20 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--store", paramLabel = "DIR", description = "Store directory for vol:NAME arguments.")
     Path storeDir;
 
-    @Parameters(paramLabel = "FILE", arity = "1..*",
-            description = "Disk image files, or vol:NAME for a volume of --store; the first is LUN 0.")
+    @Option(names = "--ceph-conf", paramLabel = "FILE", description = "ceph.conf for rbd:POOL/IMAGE arguments "
+            + "(default ${DEFAULT-VALUE}).", defaultValue = "/etc/ceph/ceph.conf")
+    Path cephConf;
+
+    @Option(names = "--ceph-keyring", paramLabel = "FILE",
+            description = "Keyring of --ceph-id (default: /etc/ceph/ceph.client.ID.keyring).")
+    Path cephKeyring;
+
+    @Option(names = "--ceph-id", paramLabel = "NAME", description = "Ceph user without 'client.' (default ${DEFAULT-VALUE}).",
+            defaultValue = "admin")
+    String cephId;
+
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Disk image files, vol:NAME for a volume of --store, "
+            + "or rbd:POOL/IMAGE (rbd:POOL/NAMESPACE/IMAGE) for a Ceph RBD image; the first is LUN 0.")
     List<String> files;
 
     @Override
@@ -96,6 +114,8 @@ public final class ExportCommand implements Callable<Integer> {
         List<Volume> volumes = new ArrayList<>();
         SortedMap<Integer, LogicalUnit> units = new TreeMap<>();
         FileStore store = null;
+        Map<String, RbdStore> pools = new LinkedHashMap<>();
+        List<VolumeStore> stores = new ArrayList<>();
         try {
             for (String f : files) {
                 Volume v;
@@ -106,9 +126,28 @@ public final class ExportCommand implements Callable<Integer> {
                     }
                     if (store == null) {
                         store = FileStore.open(storeDir);
+                        stores.add(store);
                     }
                     v = store.open(f.substring(4));
                     serial = serialOf(storeDir.toAbsolutePath() + "#" + f.substring(4));
+                } else if (f.startsWith("rbd:")) {
+                    // rbd:POOL/IMAGE or rbd:POOL/NAMESPACE/IMAGE, as tgt's --backing-store and rbd(8) name images
+                    String[] spec = f.substring(4).split("/", -1);
+                    if (spec.length < 2 || spec.length > 3 || java.util.Arrays.stream(spec).anyMatch(String::isEmpty)) {
+                        throw new IllegalArgumentException(f + ": expected rbd:POOL/IMAGE or rbd:POOL/NAMESPACE/IMAGE");
+                    }
+                    String pool = spec[0], ns = spec.length == 3 ? spec[1] : "";
+                    RbdStore rbd = pools.get(pool + "/" + ns);
+                    if (rbd == null) {
+                        Path keyring = cephKeyring != null ? cephKeyring
+                                : Path.of("/etc/ceph/ceph.client." + cephId + ".keyring");
+                        rbd = RbdStore.open(new RbdConfig(cephConf, cephId, keyring, pool, ns,
+                                RbdConfig.DEFAULT_OP_TIMEOUT));
+                        pools.put(pool + "/" + ns, rbd);
+                        stores.add(rbd);
+                    }
+                    v = rbd.open(spec[spec.length - 1]);
+                    serial = serialOf("rbd:" + f.substring(4));
                 } else {
                     v = FileVolume.openOrCreate(Path.of(f), createSize);
                     serial = serialOf(Path.of(f).toAbsolutePath().normalize().toString());
@@ -119,17 +158,17 @@ public final class ExportCommand implements Callable<Integer> {
         } catch (IOException | IllegalArgumentException e) {
             err.println("apiary export: " + e.getMessage());
             closeAll(volumes);
-            closeStore(store);
+            closeStores(stores);
             return 2;
         }
-        FileStore openStore = store;
+        List<VolumeStore> openStores = stores;
         TargetExport export;
         try {
             export = new TargetExport(iqn, new LunMap(units), List.of(account), target, Set.copyOf(initiators));
         } catch (IllegalArgumentException e) {
             err.println("apiary export: " + e.getMessage());
             closeAll(volumes);
-            closeStore(openStore);
+            closeStores(openStores);
             return 2;
         }
         TargetServer server = new TargetServer(TargetServer.Options.defaults());
@@ -141,14 +180,14 @@ public final class ExportCommand implements Callable<Integer> {
             err.println("apiary export: " + e.getMessage());
             server.close();
             closeAll(volumes);
-            closeStore(openStore);
+            closeStores(openStores);
             return 2;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             closeAll(volumes);
-            closeStore(openStore);
+            closeStores(openStores);
             stopped.countDown();
         }, "apiary-export-stop"));
         if (chap == null) {
@@ -178,12 +217,12 @@ public final class ExportCommand implements Callable<Integer> {
         }
     }
 
-    private static void closeStore(FileStore store) {
-        if (store != null) {
+    private static void closeStores(List<VolumeStore> stores) {
+        for (VolumeStore store : stores) {
             try {
                 store.close();
             } catch (IOException e) {
-                System.err.println("apiary export: closing the store failed: " + e.getMessage());
+                System.err.println("apiary export: closing a store failed: " + e.getMessage());
             }
         }
     }

@@ -20,7 +20,7 @@ import dev.apiary.api.RolloutRoutes;
 import dev.apiary.api.UpgradeRoutes;
 import dev.apiary.fleet.store.Inventory;
 import dev.apiary.iscsi.portal.TargetServer;
-import dev.apiary.lun.file.FileStore;
+import dev.apiary.lun.VolumeStore;
 import dev.apiary.pxe.PxeServer;
 import io.vertx.core.Vertx;
 import java.net.InetSocketAddress;
@@ -63,7 +63,7 @@ public final class ApiaryServer implements AutoCloseable {
                 Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
             }
             SecretBox secrets = new SecretBox(MasterKey.loadOrCreate(dataDir.resolve("master.key")));
-            FileStore store = FileStore.open(dataDir.resolve("store"));
+            VolumeStore store = settings.store().open(dataDir);
             started.add(store);
             Inventory inventory = Inventory.open(dataDir);
             started.add(inventory);
@@ -116,7 +116,8 @@ public final class ApiaryServer implements AutoCloseable {
             close();
             throw e;
         }
-        log.info("[apiary] data in {}, iSCSI target on {}, API on https://{}, enrollment {}, image {}", dataDir,
+        log.info("[apiary] data in {}, volumes in {}, iSCSI target on {}, API on https://{}, enrollment {}, image {}",
+                dataDir, settings.store().describe(dataDir),
                 targetAddress, apiAddress.getAddress().getHostAddress() + ":" + apiAddress.getPort(),
                 settings.fleet().enrollment().name().toLowerCase(java.util.Locale.ROOT),
                 fleet.image() == null ? "(none yet)" : fleet.image());

@@ -29,6 +29,7 @@ import java.util.Set;
  *   data-size: 8G
  *   wake-to: 192.168.1.255        # Wake-on-LAN broadcast address[:port 9]; none = no wake
  * pxe: ...                        # as for apiary pxe serve, without machines:/scripts:; absent = no network boot
+ * store: ...                      # file (default) or rbd: see StoreSettings
  * api:
  *   listen: 127.0.0.1:8443        # HTTPS (default)
  *   names: [apiary.lan]           # extra names for the generated certificate
@@ -36,8 +37,8 @@ import java.util.Set;
  */
 public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal> portals, FleetPolicy fleet,
         Optional<PxeServer.Config> pxe, InetSocketAddress api, List<String> apiNames, InetSocketAddress wakeTo,
-        int warmup) {
-    public static final Set<String> SECTIONS = Set.of("target", "fleet", "pxe", "api");
+        int warmup, StoreSettings store) {
+    public static final Set<String> SECTIONS = Set.of("target", "fleet", "pxe", "api", "store");
 
     public static ServeSettings from(ConfigFile file) {
         Section pxeSection = file.section("pxe");
@@ -92,7 +93,7 @@ public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal>
         a.onlyKeys(Set.of("listen", "names"));
         InetSocketAddress api = address(a, "listen", a.string("listen", "127.0.0.1:8443"), 0);
         return new ServeSettings(listen, portals, new FleetPolicy(enrollment, pattern, iqn, image, dataSize), pxe,
-                api, a.stringList("names"), wakeTo, warmup);
+                api, a.stringList("names"), wakeTo, warmup, StoreSettings.from(file.section("store")));
     }
 
     private static InetSocketAddress address(Section s, String key, String text) {

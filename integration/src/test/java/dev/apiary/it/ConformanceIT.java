@@ -45,7 +45,7 @@ class ConformanceIT {
         }
     }
 
-    private static void check(ExportProcess export, String name) throws Exception {
+    static void check(ExportProcess export, String name) throws Exception {
         {
             String url = export.url("conformance", "secretsecret12", 0);
             Tools.Result r = Tools.run(Duration.ofMinutes(10), "iscsi-test-cu", "-d", "-t", "ALL", url, url);

@@ -2,6 +2,7 @@ package dev.apiary.iscsi.scsi;
 
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.VolumeFullException;
+import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -89,6 +90,13 @@ public final class LogicalUnit {
         } catch (VolumeFullException e) {
             log.warn("[scsi] {}: {}", volume.name(), e.getMessage());
             return ScsiResult.check(SenseEncoder.encode(SenseReason.SPACE_ALLOCATION_FAILED, false, 0, descriptorSense));
+        } catch (VolumeTimeoutException e) {
+            // The store did not answer in time (a Ceph cluster without quorum or OSDs): nothing is
+            // known to be wrong with the medium, so NOT READY (SPC-4 §4.5.6, retryable), not a
+            // medium error; the command ends instead of hanging.
+            log.warn("[scsi] {}: {}", volume.name(), e.getMessage());
+            return ScsiResult.check(SenseEncoder.encode(SenseReason.NOT_READY_CAUSE_NOT_REPORTABLE, false, 0,
+                    descriptorSense));
         } catch (IOException | RuntimeException e) {
             log.error("[scsi] {}: I/O failed", volume.name(), e);
             SenseReason r = writes(request.cdb()) ? SenseReason.WRITE_ERROR : SenseReason.MEDIUM_ERROR_UNRECOVERED_READ;

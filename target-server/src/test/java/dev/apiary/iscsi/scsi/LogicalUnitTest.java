@@ -107,4 +107,37 @@ class LogicalUnitTest {
         assertThat(r.sense()[0] & 0x7f).as("response code").isEqualTo(0x72);
         assertThat(r.sense()[2] & 0xff).as("ASC").isEqualTo(0x21);
     }
+
+    /** A store that stops answering (its op timeout fired) gets NOT READY, not a medium error, and the unit goes on. */
+    @Test
+    void aStoreTimeoutIsNotReadyAndTheNextCommandStillRuns() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean stuck = new java.util.concurrent.atomic.AtomicBoolean(true);
+        dev.apiary.lun.Volume healthy = h.lu.volume();
+        dev.apiary.lun.Volume flaky = new dev.apiary.lun.Volume() { // the real volume, until it is "stuck"
+            public String name() { return "rbd/w1"; }
+            public long size() { return healthy.size(); }
+            public void read(long offset, java.nio.ByteBuffer dst) throws java.io.IOException {
+                if (stuck.get()) {
+                    throw new dev.apiary.lun.VolumeTimeoutException("rbd/w1: no OSD answered in 30 s");
+                }
+                healthy.read(offset, dst);
+            }
+            public void write(long offset, java.nio.ByteBuffer src, boolean fua) throws java.io.IOException {
+                healthy.write(offset, src, fua);
+            }
+            public void flush() throws java.io.IOException { healthy.flush(); }
+            public void unmap(long offset, long length) throws java.io.IOException { healthy.unmap(offset, length); }
+            public void resize(long newSize) throws java.io.IOException { healthy.resize(newSize); }
+            public void close() {}
+        };
+        LogicalUnit lu = new LogicalUnit(flaky, LunIdentity.fromSerial("flaky"), 512);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(512);
+        ScsiResult r = lu.execute(new ScsiRequest(a, 0L, read16(0, 1), null, in));
+        assertThat(r.status()).isEqualTo(ScsiStatus.CHECK_CONDITION);
+        assertThat(new int[] {r.sense()[2] & 0x0f, r.sense()[12] & 0xff, r.sense()[13] & 0xff})
+                .containsExactly(0x02, 0x04, 0x00); // NOT READY, LOGICAL UNIT NOT READY, CAUSE NOT REPORTABLE
+        stuck.set(false);
+        assertThat(lu.execute(new ScsiRequest(a, 0L, read16(0, 1), null, java.nio.ByteBuffer.allocate(512))).status())
+                .isEqualTo(ScsiStatus.GOOD);
+    }
 }

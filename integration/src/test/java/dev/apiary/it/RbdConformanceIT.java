@@ -1,0 +1,78 @@
+package dev.apiary.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The conformance suite of {@link ConformanceIT} against LUNs backed by Ceph RBD images of a real
+ * cluster ({@code apiary export rbd:POOL/IMAGE}): a plain image, and a clone of a protected
+ * snapshot (what a worker boots from when the fleet lives in Ceph). Runs only where
+ * {@code CEPH_CONF} and {@code CEPH_KEYRING} name a cluster: run-tests' Ceph phase starts one
+ * (integration/ceph/up.sh).
+ */
+class RbdConformanceIT {
+    private final String conf = System.getenv("CEPH_CONF");
+    private final String keyring = System.getenv("CEPH_KEYRING");
+    private final String prefix = "conformance-" + ProcessHandle.current().pid();
+    private final List<String> cleanup = new ArrayList<>();
+
+    @BeforeEach
+    void cluster() {
+        assumeTrue(conf != null && keyring != null, "no Ceph cluster (CEPH_CONF, CEPH_KEYRING)");
+    }
+
+    @AfterEach
+    void removeImages() {
+        for (int i = cleanup.size() - 1; i >= 0; i--) {
+            rbd("rm", "--no-progress", cleanup.get(i)); // snapshots were unprotected and purged before their image
+        }
+    }
+
+    @Test
+    void anRbdImageIsAsConformantAsAFile() throws Exception {
+        String image = "rbd/" + prefix + "-plain";
+        assertThat(rbd("create", "--size", "512M", image).exit()).isZero();
+        cleanup.add(image);
+        check(image, "conformance-rbd");
+    }
+
+    @Test
+    void anRbdCloneIsJustAsConformant() throws Exception {
+        String golden = "rbd/" + prefix + "-golden";
+        assertThat(rbd("create", "--size", "512M", golden).exit()).isZero();
+        cleanup.add(golden);
+        assertThat(rbd("snap", "create", golden + "@v1").exit()).isZero();
+        assertThat(rbd("snap", "protect", golden + "@v1").exit()).isZero();
+        String clone = "rbd/" + prefix + "-w1";
+        assertThat(rbd("clone", golden + "@v1", clone).exit()).isZero();
+        try {
+            check(clone, "conformance-rbd-clone");
+        } finally {
+            rbd("rm", "--no-progress", clone);
+            rbd("snap", "unprotect", golden + "@v1");
+            rbd("snap", "purge", "--no-progress", golden);
+        }
+    }
+
+    private void check(String image, String name) throws Exception {
+        int port = Tools.freePort();
+        try (ExportProcess export = ExportProcess.start("--portal", "127.0.0.1:" + port, "--chap",
+                "conformance:secretsecret12", "--ceph-conf", conf, "--ceph-keyring", keyring, "rbd:" + image)
+                .awaitReady(1)) {
+            ConformanceIT.check(export, name);
+        }
+    }
+
+    private Tools.Result rbd(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("rbd", "-c", conf, "-k", keyring, "--id", "admin"));
+        cmd.addAll(List.of(args));
+        return Tools.run(Duration.ofMinutes(2), cmd);
+    }
+}

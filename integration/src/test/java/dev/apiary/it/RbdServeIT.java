@@ -1,0 +1,115 @@
+package dev.apiary.it;
+
+import static dev.apiary.it.ServeIT.field;
+import static dev.apiary.it.ServeIT.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.apiary.it.ServeIT.Login;
+import dev.apiary.it.ServeIT.Server;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code apiary serve} with its volumes in Ceph ({@code store: {type: rbd}}): an unknown machine
+ * is enrolled from a golden RBD snapshot, its root is an RBD clone of it and its data volume an
+ * RBD image, and its boot script's login reads the golden bytes and keeps what it writes. Runs
+ * only against a real cluster (run-tests' Ceph phase: CEPH_CONF, CEPH_KEYRING), in an RBD
+ * namespace of its own that it removes.
+ */
+class RbdServeIT {
+    @TempDir
+    Path dir;
+
+    private final String conf = System.getenv("CEPH_CONF");
+    private final String keyring = System.getenv("CEPH_KEYRING");
+    private final String ns = "serve-it-" + ProcessHandle.current().pid();
+
+    @BeforeEach
+    void cluster() {
+        assumeTrue(conf != null && keyring != null, "no Ceph cluster (CEPH_CONF, CEPH_KEYRING)");
+        assertThat(rbd("namespace", "create", "rbd/" + ns).exit()).isZero();
+    }
+
+    @AfterEach
+    void removeNamespace() {
+        if (conf == null || keyring == null) {
+            return;
+        }
+        // Children before parents: the clones (roots), then the rest, snapshots purged first.
+        List<String> images = new ArrayList<>(List.of(rbd("ls", "rbd/" + ns).out().split("\\s+")));
+        images.removeIf(String::isBlank);
+        images.sort((a, b) -> Boolean.compare(a.equals("golden"), b.equals("golden")));
+        for (String image : images) {
+            String spec = "rbd/" + ns + "/" + image;
+            rbd("snap", "unprotect", spec + "@v1");
+            rbd("snap", "purge", "--no-progress", spec);
+            rbd("rm", "--no-progress", spec);
+        }
+        rbd("namespace", "remove", "rbd/" + ns);
+    }
+
+    @Test
+    void aMachineEnrollsWithItsRootAnRbdCloneOfTheGoldenImage() throws Exception {
+        byte[] golden = new byte[8 << 20];
+        new Random(5).nextBytes(golden);
+        Path raw = dir.resolve("golden.raw");
+        Files.write(raw, golden);
+        String spec = "rbd/" + ns + "/golden";
+        assertThat(rbd("import", "--no-progress", raw.toString(), spec).exit()).isZero();
+        assertThat(rbd("snap", "create", spec + "@v1").exit()).isZero();
+        assertThat(rbd("snap", "protect", spec + "@v1").exit()).isZero();
+
+        int iscsiPort = Tools.freePort();
+        Path config = dir.resolve("apiary.yaml");
+        Files.writeString(config, """
+                target: {listen: "127.0.0.1:%d", warmup: 0}
+                fleet: {enrollment: auto, image: golden@v1, data-size: 32M}
+                pxe: {dhcp: off, address: 127.0.0.1, http-port: 0, tftp-port: 0}
+                api: {listen: "127.0.0.1:0"}
+                store: {type: rbd, conf: "%s", keyring: "%s", pool: rbd, namespace: "%s", timeout: 20s}
+                """.formatted(iscsiPort, conf, keyring, ns));
+        Path data = dir.resolve("data");
+        try (Server s = Server.start(dir.resolve("serve.log"), "--data", data.toString(), "--config", config.toString())) {
+            String ready = s.awaitReady();
+            assertThat(Files.readString(s.log())).contains("volumes in rbd rbd/" + ns);
+            Login l = Login.of(get(field(ready, "boot") + "/boot/52:54:00:cc:00:01"));
+            assertThat(readLun(l, 0, golden.length)).as("root LUN = the golden image").isEqualTo(golden);
+
+            // What the fleet made in Ceph: the root a clone of golden@v1, the data volume its own image.
+            String roots = rbd("ls", "-l", "rbd/" + ns).out();
+            assertThat(roots).containsPattern("(?m)^\\S*worker1\\S*\\s+8 MiB\\s+rbd/" + ns + "/golden@v1")
+                    .containsPattern("(?m)^\\S*worker1\\S*\\s+32 MiB\\s+2\\b"); // no parent: FMT follows the size
+
+            // A write through the target lands in Ceph and reads back through a new login.
+            Tools.Result w = Tools.run(Duration.ofSeconds(60), "qemu-io", "--image-opts", ServeIT.opts(l, 1), "-c",
+                    "write -P 0x5a 0 1M");
+            assertThat(w.exit()).as(w.all()).isZero();
+            byte[] mark = new byte[1 << 20];
+            java.util.Arrays.fill(mark, (byte) 0x5a);
+            assertThat(readLun(l, 1, mark.length)).isEqualTo(mark);
+        }
+    }
+
+    private byte[] readLun(Login l, int lun, int length) throws Exception {
+        Path out = dir.resolve("lun" + lun + ".raw");
+        Tools.Result r = Tools.run(Duration.ofSeconds(120), "qemu-img", "convert", "--image-opts", ServeIT.opts(l, lun),
+                "-O", "raw", out.toString());
+        assertThat(r.exit()).as(r.all()).isZero();
+        return java.util.Arrays.copyOf(Files.readAllBytes(out), length);
+    }
+
+    private Tools.Result rbd(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("rbd", "-c", conf, "-k", keyring, "--id", "admin"));
+        cmd.addAll(List.of(args));
+        return Tools.run(Duration.ofMinutes(2), cmd);
+    }
+}
