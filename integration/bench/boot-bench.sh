@@ -17,10 +17,12 @@
 #      made, mutual CHAP): the "plug in and boot" story.
 #   B  dnsmasq inside the bridge namespace as proxyDHCP + TFTP (pxe-service: the firmware gets
 #      snponly.efi, iPXE gets boot.ipxe = `chain w-${mac:hexhyp}.ipxe`, the per-MAC script with
-#      one-way CHAP and `sanboot iscsi:10.78.0.1::3260:1:<target>`), and tgtd (Debian's tgt,
+#      mutual CHAP and `sanboot iscsi:10.78.0.1::3260:1:<target>`), and tgtd (Debian's tgt,
 #      run inside the namespace with its own control port) with one target per VM whose LUN 1 is
 #      a full copy of the image (cp --reflink=auto --sparse=always; tgt's LUN 0 is its
-#      controller), one-way CHAP, as research/boot-chain.md §3-4 did. Copy time is not boot time.
+#      controller) and LUN 2 a blank sparse data volume of --data-size, mutual CHAP: the setup of
+#      research/boot-chain.md §3-4 doing the same guest work as A (the image's DATA_LUN=auto
+#      finds the data disk beside the root on either). Copy time is not boot time.
 #
 # Each VM: QEMU -accel tcg -cpu qemu64 -smp 1 -m MEM, virtio-net on its own tap; UEFI (OVMF
 # OVMF_CODE_4M.fd + a fresh copy of the vars, q35, the NIC's option ROM removed so OVMF's own PXE
@@ -652,7 +654,7 @@ echo
 echo "Commands:"
 echo
 cmds+=("A: java -jar apiary.jar store --dir DATA/store import golden IMG && ... snapshot golden@v1; ip netns exec $ns java -jar apiary.jar serve --data DATA --config apiary.yaml   # target 10.78.0.1:3260, fleet auto golden@v1 data-size $data_size, pxe proxy 10.78.0.1 br0")
-cmds+=("B: cp --reflink=auto --sparse=always IMG lunN.img; ip netns exec $ns tgtd -f -C CTL --iscsi portal=10.78.0.1:3260; tgtadm: target N, LUN 1 = lunN.img, account workerN (one-way CHAP), -I ALL")
+cmds+=("B: cp --reflink=auto --sparse=always IMG lunN.img; truncate -s $data_size dataN.img; ip netns exec $ns tgtd -f -C CTL --iscsi portal=10.78.0.1:3260; tgtadm: target N, LUN 1 = lunN.img, LUN 2 = dataN.img, account workerN + outgoing account targetN (mutual CHAP), -I ALL")
 cmds+=("B: ip netns exec $ns dnsmasq --port=0 --interface=br0 --bind-interfaces --dhcp-range=10.78.0.0,proxy,255.255.255.0 --enable-tftp --tftp-root=TFTP --dhcp-userclass=set:ipxe,iPXE --pxe-service=tag:!ipxe,X86-64_EFI,snponly,snponly.efi --pxe-service=tag:ipxe,X86-64_EFI,script,boot.ipxe (+ x86PC)")
 cmds+=("VM: ip netns exec $ns qemu-system-x86_64 -accel tcg -cpu $cpu -smp 1 -m $mem -nodefaults $([[ $fw == uefi ]] && echo '-machine q35 -drive if=pflash,...OVMF_CODE_4M.fd -drive if=pflash,...vars' || echo '-fw_cfg name=etc/sercon-port,...') -netdev tap,ifname=tapN -device virtio-net-pci,mac=52:54:00:78:00:0N$([[ $fw == uefi ]] && echo ',romfile=') -serial stdio")
 for c in "${cmds[@]}"; do echo "    $c"; done
