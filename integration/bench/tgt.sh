@@ -14,6 +14,8 @@
 #   TGT_SIZE    if FILE does not exist, create it zero-filled (not sparse)
 #               with this many MiB                                        [unset]
 #   TGT_RUNDIR  where the pidfile and tgtd log go                         [/run/apiary-bench]
+#   TGT_BSTYPE  tgt's backing store: rdwr, or rbd (Debian tgt-rbd; FILE is then POOL/IMAGE) [rdwr]
+#   TGT_BSOPTS  its --bsopts, e.g. "conf=/etc/ceph/ceph.conf;id=admin"     [unset]
 #
 # LUN 0 is tgt's own controller LUN; the disk is LUN 1 (backing store rdwr).
 # The last two lines printed by "start" are:
@@ -76,16 +78,20 @@ stop() {
 start() {
     local pid i addrs
     [[ -n $file ]] || die "start needs FILE"
-    if [[ ! -e $file ]]; then
+    local bstype=${TGT_BSTYPE:-rdwr} size
+    if [[ $bstype != rdwr ]]; then
+        : # an RBD image spec, not a path
+    elif [[ ! -e $file ]]; then
         [[ -n ${TGT_SIZE:-} ]] || die "$file does not exist (set TGT_SIZE=MiB to create it)"
         dd if=/dev/zero of="$file" bs=1M count="$TGT_SIZE" status=none
     fi
-    file=$(realpath "$file")
+    [[ $bstype != rdwr ]] || file=$(realpath "$file")
     live_pid >/dev/null && die "tgtd already running for port $port (pid $(live_pid))"
     [[ -z $(ss -ltnH "sport = :$port") ]] || die "port $port is already in use"
     mkdir -p "$rundir"
 
-    setsid tgtd -f -C "$ctl" --iscsi "portal=127.0.0.1:$port" </dev/null >"$logfile" 2>&1 &
+    # env -u CEPH_ARGS: tgt-rbd takes its Ceph settings from --bsopts only
+    setsid env -u CEPH_ARGS tgtd -f -C "$ctl" --iscsi "portal=127.0.0.1:$port" </dev/null >"$logfile" 2>&1 &
     pid=$!
     echo "$pid" >"$pidfile"
 
@@ -104,12 +110,14 @@ start() {
     fi
 
     adm --mode target --op new --tid 1 --targetname "$iqn"
-    adm --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$file" --bstype rdwr
+    adm --mode logicalunit --op new --tid 1 --lun 1 --backing-store "$file" --bstype "$bstype" \
+        ${TGT_BSOPTS:+--bsopts "$TGT_BSOPTS"}
     adm --mode target --op bind --tid 1 --initiator-address ALL
     adm --mode account --op new --user "$user" --password "$secret"
     adm --mode account --op bind --tid 1 --user "$user"
 
-    echo "tgt.sh: tgtd pid $pid on 127.0.0.1:$port, LUN 1 = $file ($(stat -c %s "$file") bytes), log $logfile"
+    size=$([[ $bstype == rdwr ]] && stat -c %s "$file" || echo "$bstype")
+    echo "tgt.sh: tgtd pid $pid on 127.0.0.1:$port, LUN 1 = $file ($size bytes), log $logfile"
     echo "PID $pid"
     echo "URL iscsi://$user%$secret@127.0.0.1:$port/$iqn/1"
 }

@@ -171,7 +171,8 @@ public final class ExportCommand implements Callable<Integer> {
             closeStores(openStores);
             return 2;
         }
-        TargetServer server = new TargetServer(TargetServer.Options.defaults());
+        TargetServer server = new TargetServer(pools.isEmpty() ? TargetServer.Options.defaults()
+                : TargetServer.Options.forNetworkVolumes());
         server.publish(new ExportTable(List.of(export)));
         InetSocketAddress bound;
         try {

@@ -67,7 +67,8 @@ public final class ApiaryServer implements AutoCloseable {
             started.add(store);
             Inventory inventory = Inventory.open(dataDir);
             started.add(inventory);
-            TargetServer target = new TargetServer(TargetServer.Options.defaults());
+            TargetServer target = new TargetServer(settings.store().rbd().isPresent()
+                    ? TargetServer.Options.forNetworkVolumes() : TargetServer.Options.defaults());
             started.add(target);
             TargetWarmup.run(target, dataDir.resolve("warmup"), settings.warmup());
             ExportPublisher exports = new ExportPublisher(target, store);

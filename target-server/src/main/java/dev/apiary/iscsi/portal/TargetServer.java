@@ -49,6 +49,15 @@ public final class TargetServer implements AutoCloseable {
         public static Options defaults() {
             return new Options(2, 8, 128, 15, new EnumMap<>(LoginKey.class));
         }
+
+        /**
+         * For volumes whose calls wait on the network (Ceph RBD: each read is a round trip to an
+         * OSD): a volume call holds its SCSI thread until it completes, so the threads bound the
+         * I/O in flight. 32, a Linux initiator's default queue depth (tgt-rbd has 16 threads).
+         */
+        public static Options forNetworkVolumes() {
+            return new Options(2, 32, 128, 15, new EnumMap<>(LoginKey.class));
+        }
     }
 
     private final Options options;
