@@ -41,12 +41,12 @@ final class TargetWarmup {
                 try (Volume base = store.open("base")) {
                     ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
                     SplittableRandom r = new SplittableRandom(7);
-                    for (long off = 0; off < SIZE / 2; off += chunk.capacity()) { // half allocated, half holes
+                    for (long off = 0; off < SIZE; off += 2L * chunk.capacity()) { // every other MiB: data, then a hole
                         chunk.clear();
                         while (chunk.hasRemaining()) {
                             chunk.putLong(r.nextLong());
                         }
-                        base.write(off * 2 % SIZE, chunk.flip(), false);
+                        base.write(off, chunk.flip(), false);
                     }
                     base.flush();
                 }

@@ -3,7 +3,6 @@ package dev.apiary.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -20,53 +19,46 @@ import org.junit.jupiter.api.Test;
  * (integration/ceph/up.sh).
  */
 class RbdConformanceIT {
-    private final String conf = System.getenv("CEPH_CONF");
-    private final String keyring = System.getenv("CEPH_KEYRING");
+    private final Ceph ceph = Ceph.fromEnv();
     private final String prefix = "conformance-" + ProcessHandle.current().pid();
     private final List<String> cleanup = new ArrayList<>();
 
     @BeforeEach
     void cluster() {
-        assumeTrue(conf != null && keyring != null, "no Ceph cluster (CEPH_CONF, CEPH_KEYRING)");
+        assumeTrue(ceph != null, "no Ceph cluster (CEPH_CONF, CEPH_KEYRING)");
     }
 
     @AfterEach
     void removeImages() {
         for (int i = cleanup.size() - 1; i >= 0; i--) {
-            rbd("rm", "--no-progress", cleanup.get(i)); // snapshots were unprotected and purged before their image
+            ceph.rbd("rm", "--no-progress", cleanup.get(i)); // snapshots were unprotected and purged before their image
         }
     }
 
     @Test
     void anRbdCloneIsJustAsConformant() throws Exception {
         String golden = "rbd/" + prefix + "-golden";
-        assertThat(rbd("create", "--size", "512M", golden).exit()).isZero();
+        assertThat(ceph.rbd("create", "--size", "512M", golden).exit()).isZero();
         cleanup.add(golden);
-        assertThat(rbd("snap", "create", golden + "@v1").exit()).isZero();
-        assertThat(rbd("snap", "protect", golden + "@v1").exit()).isZero();
+        assertThat(ceph.rbd("snap", "create", golden + "@v1").exit()).isZero();
+        assertThat(ceph.rbd("snap", "protect", golden + "@v1").exit()).isZero();
         String clone = "rbd/" + prefix + "-w1";
-        assertThat(rbd("clone", golden + "@v1", clone).exit()).isZero();
+        assertThat(ceph.rbd("clone", golden + "@v1", clone).exit()).isZero();
         try {
             check(clone, "conformance-rbd-clone");
         } finally {
-            rbd("rm", "--no-progress", clone);
-            rbd("snap", "unprotect", golden + "@v1");
-            rbd("snap", "purge", "--no-progress", golden);
+            ceph.rbd("rm", "--no-progress", clone);
+            ceph.rbd("snap", "unprotect", golden + "@v1");
+            ceph.rbd("snap", "purge", "--no-progress", golden);
         }
     }
 
     private void check(String image, String name) throws Exception {
         int port = Tools.freePort();
         try (ExportProcess export = ExportProcess.start("--portal", "127.0.0.1:" + port, "--chap",
-                "conformance:secretsecret12", "--ceph-conf", conf, "--ceph-keyring", keyring, "rbd:" + image)
+                "conformance:secretsecret12", "--ceph-conf", ceph.conf(), "--ceph-keyring", ceph.keyring(), "rbd:" + image)
                 .awaitReady(1)) {
             ConformanceIT.check(export, name);
         }
-    }
-
-    private Tools.Result rbd(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("rbd", "-c", conf, "-k", keyring, "--id", "admin"));
-        cmd.addAll(List.of(args));
-        return Tools.run(Duration.ofMinutes(2), cmd);
     }
 }

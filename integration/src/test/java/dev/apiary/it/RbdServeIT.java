@@ -29,32 +29,31 @@ class RbdServeIT {
     @TempDir
     Path dir;
 
-    private final String conf = System.getenv("CEPH_CONF");
-    private final String keyring = System.getenv("CEPH_KEYRING");
+    private final Ceph ceph = Ceph.fromEnv();
     private final String ns = "serve-it-" + ProcessHandle.current().pid();
 
     @BeforeEach
     void cluster() {
-        assumeTrue(conf != null && keyring != null, "no Ceph cluster (CEPH_CONF, CEPH_KEYRING)");
-        assertThat(rbd("namespace", "create", "rbd/" + ns).exit()).isZero();
+        assumeTrue(ceph != null, "no Ceph cluster (CEPH_CONF, CEPH_KEYRING)");
+        assertThat(ceph.rbd("namespace", "create", "rbd/" + ns).exit()).isZero();
     }
 
     @AfterEach
     void removeNamespace() {
-        if (conf == null || keyring == null) {
+        if (ceph == null) {
             return;
         }
         // Children before parents: the clones (roots), then the rest, snapshots purged first.
-        List<String> images = new ArrayList<>(List.of(rbd("ls", "rbd/" + ns).out().split("\\s+")));
+        List<String> images = new ArrayList<>(List.of(ceph.rbd("ls", "rbd/" + ns).out().split("\\s+")));
         images.removeIf(String::isBlank);
         images.sort((a, b) -> Boolean.compare(a.equals("golden"), b.equals("golden")));
         for (String image : images) {
             String spec = "rbd/" + ns + "/" + image;
-            rbd("snap", "unprotect", spec + "@v1");
-            rbd("snap", "purge", "--no-progress", spec);
-            rbd("rm", "--no-progress", spec);
+            ceph.rbd("snap", "unprotect", spec + "@v1");
+            ceph.rbd("snap", "purge", "--no-progress", spec);
+            ceph.rbd("rm", "--no-progress", spec);
         }
-        rbd("namespace", "remove", "rbd/" + ns);
+        ceph.rbd("namespace", "remove", "rbd/" + ns);
     }
 
     @Test
@@ -64,9 +63,9 @@ class RbdServeIT {
         Path raw = dir.resolve("golden.raw");
         Files.write(raw, golden);
         String spec = "rbd/" + ns + "/golden";
-        assertThat(rbd("import", "--no-progress", raw.toString(), spec).exit()).isZero();
-        assertThat(rbd("snap", "create", spec + "@v1").exit()).isZero();
-        assertThat(rbd("snap", "protect", spec + "@v1").exit()).isZero();
+        assertThat(ceph.rbd("import", "--no-progress", raw.toString(), spec).exit()).isZero();
+        assertThat(ceph.rbd("snap", "create", spec + "@v1").exit()).isZero();
+        assertThat(ceph.rbd("snap", "protect", spec + "@v1").exit()).isZero();
 
         int iscsiPort = Tools.freePort();
         Path config = dir.resolve("apiary.yaml");
@@ -76,7 +75,7 @@ class RbdServeIT {
                 pxe: {dhcp: off, address: 127.0.0.1, http-port: 0, tftp-port: 0}
                 api: {listen: "127.0.0.1:0"}
                 store: {type: rbd, conf: "%s", keyring: "%s", pool: rbd, namespace: "%s", timeout: 20s}
-                """.formatted(iscsiPort, conf, keyring, ns));
+                """.formatted(iscsiPort, ceph.conf(), ceph.keyring(), ns));
         Path data = dir.resolve("data");
         try (Server s = Server.start(dir.resolve("serve.log"), "--data", data.toString(), "--config", config.toString())) {
             String ready = s.awaitReady();
@@ -85,7 +84,7 @@ class RbdServeIT {
             assertThat(readLun(l, 0, golden.length)).as("root LUN = the golden image").isEqualTo(golden);
 
             // What the fleet made in Ceph: the root a clone of golden@v1, the data volume its own image.
-            String roots = rbd("ls", "-l", "rbd/" + ns).out();
+            String roots = ceph.rbd("ls", "-l", "rbd/" + ns).out();
             assertThat(roots).containsPattern("(?m)^\\S*worker1\\S*\\s+8 MiB\\s+rbd/" + ns + "/golden@v1")
                     .containsPattern("(?m)^\\S*worker1\\S*\\s+32 MiB\\s+2\\b"); // no parent: FMT follows the size
 
@@ -107,9 +106,4 @@ class RbdServeIT {
         return java.util.Arrays.copyOf(Files.readAllBytes(out), length);
     }
 
-    private Tools.Result rbd(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("rbd", "-c", conf, "-k", keyring, "--id", "admin"));
-        cmd.addAll(List.of(args));
-        return Tools.run(Duration.ofMinutes(2), cmd);
-    }
 }

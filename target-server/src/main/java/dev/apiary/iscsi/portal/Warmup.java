@@ -2,6 +2,7 @@ package dev.apiary.iscsi.portal;
 
 import dev.apiary.chap.ChapCredentials;
 import dev.apiary.chap.ChapSecret;
+import dev.apiary.iscsi.scsi.Cdb;
 import dev.apiary.iscsi.scsi.LogicalUnit;
 import dev.apiary.iscsi.scsi.LunIdentity;
 import dev.apiary.iscsi.scsi.LunMap;
@@ -112,8 +113,11 @@ public final class Warmup {
 
     /** READ(10) or WRITE(10) (SBC-3 §5.11, §5.32). */
     private static byte[] rw10(int opcode, long lba, int blocks) {
-        return new byte[] {(byte) opcode, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba,
-                0, (byte) (blocks >>> 8), (byte) blocks, 0};
+        byte[] cdb = new byte[10];
+        cdb[0] = (byte) opcode;
+        Cdb.put32(cdb, 2, lba);
+        Cdb.put16(cdb, 7, blocks);
+        return cdb;
     }
 
     /**
