@@ -19,7 +19,7 @@ import java.util.Set;
  * target:
  *   listen: 127.0.0.1:3260        # where the iSCSI target listens (default)
  *   portals: [10.77.0.1:3260]     # what boot scripts name, one per gateway (default: pxe.address:3260, else listen)
- *   warmup: 20000                 # SCSI commands run over loopback before ready, so the first boot meets
+ *   warmup: 20000                 # reads and writes run over loopback before ready, so the first boot meets
  *                                 # compiled code (default 20000; 0 = none)
  * fleet:
  *   enrollment: auto              # auto | approve | off

@@ -54,8 +54,9 @@ final class TargetWarmup {
                 store.clone("base", "sealed", "root");
                 try (Volume root = new CountingVolume(store.open("root"))) {
                     Warmup.Report w = Warmup.run(target, root, commands, BUDGET);
-                    log.info("[target] warmed up: {} commands over loopback in {} ms{}", w.commands(),
-                            w.took().toMillis(), w.failed() == 0 ? "" : " (" + w.failed() + " failed)");
+                    log.info("[target] warmed up: {} reads and writes and {} other commands over loopback in {} ms{}",
+                            w.commands(), w.others(), w.took().toMillis(),
+                            w.failed() == 0 ? "" : " (" + w.failed() + " failed)");
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -108,7 +108,7 @@ class ServeIT {
         try (Server s = Server.start(dir.resolve("serve1.log"), "--data", data.toString(), "--config", config.toString())) {
             String ready = s.awaitReady();
             // The default warm-up ran before ready, over loopback, and left no store behind.
-            assertThat(Files.readString(s.log())).contains("[target] warmed up: 20000 commands over loopback in ");
+            assertThat(Files.readString(s.log())).contains("[target] warmed up: 20000 reads and writes and ");
             assertThat(data.resolve("warmup")).doesNotExist();
             String boot = field(ready, "boot");
             script = get(boot + "/boot/52:54:00:aa:00:01");

@@ -18,9 +18,9 @@ import java.util.Map;
 /**
  * The smallest initiator that drives this target the way a booting worker does: CHAP login
  * (RFC 7143 §6.3, §12.1.3), then pipelined SCSI commands with Data-In, immediate data and
- * R2T/Data-Out. {@link Warmup} uses it over loopback, so the JVM compiles the data path before
- * the first machine boots. It is not a general initiator: no digests, no error recovery, one
- * connection, and any protocol surprise is an IOException.
+ * R2T/Data-Out, and pings. {@link Warmup} uses it over loopback, so the JVM compiles the data
+ * path before the first machine boots. It is not a general initiator: no digests, no error
+ * recovery, one connection, and any protocol surprise is an IOException.
  */
 final class LoopbackInitiator implements AutoCloseable {
     private static final int BHS = 48;
@@ -33,11 +33,12 @@ final class LoopbackInitiator implements AutoCloseable {
     /**
      * The keys that shape the data path: iPXE declares MaxRecvDataSegmentLength=8192 and
      * ImmediateData=No (its Data-In comes in 8 KiB PDUs, its writes wait for R2T); Linux's
-     * initiator 262144 and Yes.
+     * initiator 262144 and Yes. Each has its own ISID qualifier, so one initiator name can hold
+     * both sessions at once, as a booting machine does (iPXE never logs out).
      */
-    record Style(int maxRecv, boolean immediateData) {
-        static final Style IPXE = new Style(8192, false);
-        static final Style LINUX = new Style(MAX_RECV, true);
+    record Style(int maxRecv, boolean immediateData, int isidQualifier) {
+        static final Style IPXE = new Style(8192, false, 1);
+        static final Style LINUX = new Style(MAX_RECV, true, 2);
     }
 
     private final Socket socket;
@@ -100,7 +101,7 @@ final class LoopbackInitiator implements AutoCloseable {
         StringBuilder text = new StringBuilder();
         keys.forEach((key, v) -> text.append(key).append('=').append(v).append('\0'));
         ByteBuffer bhs = bhs(0x43, 0x80 | csg << 2 | nsg); // immediate Login Request, T=1
-        bhs.putLong(8, 0x80_0000_0000_0001L << 16); // ISID (random format), TSIH 0
+        bhs.putLong(8, (0x80_0000_0000_0000L | style.isidQualifier()) << 16); // ISID (random format), TSIH 0
         bhs.putInt(16, 0x4000_0000);
         bhs.putInt(24, cmdSn);
         bhs.putInt(28, expStatSn);
@@ -125,9 +126,10 @@ final class LoopbackInitiator implements AutoCloseable {
     }
 
     /**
-     * Sends {@code cdbs.length} commands back to back (each READ or WRITE of {@code lengths[i]}
-     * bytes; writes carry immediate data up to FirstBurstLength and the rest on R2T), then waits
-     * until each has ended. Returns how many ended with a status other than GOOD.
+     * Sends {@code cdbs.length} commands back to back, then waits until each has ended. Command i
+     * transfers {@code lengths[i]} bytes: out of the initiator if {@code writes[i]} (immediate
+     * data up to FirstBurstLength, the rest on R2T), else in (Data-In). Returns how many ended
+     * with a status other than GOOD.
      */
     int run(byte[][] cdbs, int[] lengths, boolean[] writes) throws IOException {
         for (int i = 0; i < cdbs.length; i++) {
@@ -184,6 +186,32 @@ final class LoopbackInitiator implements AutoCloseable {
             done += n;
         }
         out.flush();
+    }
+
+    /**
+     * An immediate NOP-Out that asks for an answer (§11.18), as Linux's initiator sends every few
+     * seconds; waits for the NOP-In that answers it.
+     */
+    void ping() throws IOException {
+        int tag = itt++;
+        ByteBuffer bhs = bhs(0x40, 0x80); // I: immediate, F
+        bhs.putInt(16, tag);
+        bhs.putInt(20, -1); // TTT 0xffffffff: not an answer to a target's ping
+        bhs.putInt(24, cmdSn);
+        bhs.putInt(28, expStatSn);
+        send(bhs, null, 0);
+        out.flush();
+        for (int pdus = 0; ; pdus++) {
+            if (pdus > MAX_PDUS_PER_COMMAND) {
+                throw new IOException("no answer to a ping in " + pdus + " PDUs");
+            }
+            int len = readHeader();
+            readData(sink, len);
+            if ((header[0] & 0x3f) == 0x20 && intAt(16) == tag) {
+                expStatSn = intAt(24) + 1;
+                return;
+            }
+        }
     }
 
     /** Logout, close the session (§11.14). */

@@ -100,7 +100,7 @@ public final class TargetServer implements AutoCloseable {
      */
     public synchronized InetSocketAddress listen(InetSocketAddress address, int portalGroupTag, int relativePort)
             throws IOException {
-        return (InetSocketAddress) bind(address, portalGroupTag, relativePort, exports::get).localAddress();
+        return (InetSocketAddress) bind(address, portalGroupTag, relativePort, exports::get, true).localAddress();
     }
 
     /**
@@ -108,15 +108,15 @@ public final class TargetServer implements AutoCloseable {
      * SCSI threads and sessions ({@link Warmup}'s private target); closing the channel ends it.
      */
     synchronized Channel listenPrivate(InetSocketAddress address, ExportTable table) throws IOException {
-        Channel ch = bind(address, 0, 1, () -> table);
+        Channel ch = bind(address, 0, 1, () -> table, false);
         listeners.remove(ch);
         return ch;
     }
 
     private Channel bind(InetSocketAddress address, int portalGroupTag, int relativePort,
-            Supplier<ExportTable> table) throws IOException {
+            Supplier<ExportTable> table, boolean logSessions) throws IOException {
         PortalContext ctx = new PortalContext(table, sessions, scsiExecutor, new SecureRandom(), portalGroupTag,
-                relativePort, options.offers(), options.queueDepth(), 2 * options.idleSeconds());
+                relativePort, options.offers(), options.queueDepth(), 2 * options.idleSeconds(), logSessions);
         ServerBootstrap b = new ServerBootstrap()
                 .group(loops)
                 .channel(channelClass)

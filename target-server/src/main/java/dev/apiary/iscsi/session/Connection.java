@@ -32,6 +32,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * One iSCSI connection: the login phase, then the full feature phase's dispatch (RFC 7143 §4.2).
@@ -166,7 +167,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
                 // §13.1: digests start with the first PDU after the final login response.
                 WireSettings.of(channel).enterFullFeature(session.params().headerDigest(), session.params().dataDigest(),
                         session.params().targetMaxRecvDataSegmentLength());
-                log.info("[iscsi] {} logged in to {} from {} (tsih {}, header digest {}, data digest {})",
+                log.atLevel(portal.logSessions() ? Level.INFO : Level.DEBUG)
+                        .log("[iscsi] {} logged in to {} from {} (tsih {}, header digest {}, data digest {})",
                         session.initiatorName(), session.discovery() ? "discovery" : session.targetName(),
                         channel.remoteAddress(), session.tsih(), session.params().headerDigest() ? "CRC32C" : "None",
                         session.params().dataDigest() ? "CRC32C" : "None");
@@ -381,7 +383,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
             if (!replaced) {
                 nexusLost(session);
             }
-            log.info("[iscsi] {} connection to {} closed", session.initiatorName(), session.targetName());
+            log.atLevel(portal.logSessions() ? Level.INFO : Level.DEBUG)
+                    .log("[iscsi] {} connection to {} closed", session.initiatorName(), session.targetName());
         }
         ctx.fireChannelInactive();
     }
