@@ -5,6 +5,7 @@ import static dev.apiary.iscsi.scsi.Cdb.u32;
 import static dev.apiary.iscsi.scsi.Cdb.u8;
 
 import java.io.ByteArrayOutputStream;
+import java.util.List;
 
 /**
  * SPC-4 commands about the device rather than its blocks: TEST UNIT READY, REQUEST SENSE, INQUIRY,
@@ -150,25 +151,28 @@ final class DeviceCommands {
     }
 
     /**
-     * SPC-4 §6.36: one target port group, this gateway's, active/optimized. Multipath gateways
-     * report one group per gateway once ownership exists (issue: Ceph gateways).
+     * SPC-4 §6.36: every target port group the unit is reached through, each with the unit's
+     * access state there and its relative port. The active/optimized group is the preferred one
+     * (PREF); the states a group may take are all but offline and logical-block dependent.
      */
     ScsiResult reportTargetPortGroups(Command c) {
         boolean extended = ((c.cdb()[1] >> 5) & 0x07) == 1;
         int header = extended ? 8 : 4;
-        byte[] d = new byte[header + 8 + 4];
+        List<PortGroups.Group> groups = lu.portGroups(c.nexus()).groups();
+        byte[] d = new byte[header + 12 * groups.size()];
         Cdb.put32(d, 0, d.length - 4);
         if (extended) {
             d[4] = 0x10; // FORMAT TYPE 1: extended header
         }
         int at = header;
-        d[at] = (byte) 0x80; // PREF, asymmetric access state 0: active/optimized
-        d[at + 1] = (byte) 0x81; // T_SUP | AO_SUP (transitioning and active/optimized)
-        d[at + 1] |= 0x02; // AN_SUP: active/non-optimized, used by other gateways
-        Cdb.put16(d, at + 2, c.nexus().portGroup());
-        d[at + 5] = 0x02; // STATUS CODE: implicit
-        d[at + 7] = 1; // one target port in the group
-        Cdb.put16(d, at + 10, c.nexus().relativePort());
+        for (PortGroups.Group g : groups) {
+            d[at] = (byte) ((g.state() == AccessState.ACTIVE_OPTIMIZED ? 0x80 : 0) | g.state().code);
+            d[at + 1] = (byte) 0x8f; // T_SUP, U_SUP, S_SUP, AN_SUP, AO_SUP
+            Cdb.put16(d, at + 2, g.id());
+            d[at + 7] = 1; // one target port in the group
+            Cdb.put16(d, at + 10, g.relativePort());
+            at += 12;
+        }
         return DataIn.put(c.request(), d, u32(c.cdb(), 6));
     }
 }

@@ -36,6 +36,8 @@ public final class LogicalUnit {
     private final DeviceCommands device = new DeviceCommands(this);
     private final CommandParser parser;
     private volatile long reportedSize;
+    /** Set by the control plane for a unit on several gateways; null: the port a command came through, active/optimized. */
+    private volatile PortGroups portGroups;
 
     public LogicalUnit(Volume volume, LunIdentity identity, int blockSize) {
         if (blockSize != 512 && blockSize != 4096) {
@@ -80,6 +82,7 @@ public final class LogicalUnit {
             if (op == null) {
                 throw new SenseException(SenseReason.INVALID_OPCODE);
             }
+            portGroups(request.nexus()).stateOf(request.nexus().portGroup()).check(op);
             Command command = parser.parse(request, op);
             if (reservations.conflicts(command)) {
                 return ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT);
@@ -102,6 +105,24 @@ public final class LogicalUnit {
             SenseReason r = writes(request.cdb()) ? SenseReason.WRITE_ERROR : SenseReason.MEDIUM_ERROR_UNRECOVERED_READ;
             return ScsiResult.check(SenseEncoder.encode(r, false, 0, descriptorSense));
         }
+    }
+
+    /**
+     * The port groups this unit is reached through and its state in each (SPC-4 §5.15). A change
+     * is a unit attention to every initiator (2A/06, SPC-4 §5.15.2.3), which is how Linux's ALUA
+     * handler learns to move its I/O to the new owner's path.
+     */
+    public void portGroups(PortGroups groups) {
+        PortGroups old = portGroups;
+        portGroups = groups;
+        if (!groups.equals(old)) {
+            attentions.raiseAll(SenseReason.ASYMMETRIC_ACCESS_STATE_CHANGED, null);
+        }
+    }
+
+    PortGroups portGroups(Nexus nexus) {
+        PortGroups g = portGroups;
+        return g != null ? g : PortGroups.single(nexus.portGroup(), nexus.relativePort());
     }
 
     /** SAM-5 §5.14: INQUIRY, REPORT LUNS and REQUEST SENSE neither report nor clear a unit attention. */
