@@ -6,6 +6,7 @@ import dev.apiary.api.EventRoutes;
 import dev.apiary.api.ImageRoutes;
 import dev.apiary.api.JobRoutes;
 import dev.apiary.api.SnapshotRoutes;
+import dev.apiary.api.StorageRoutes;
 import dev.apiary.api.TokenFile;
 import dev.apiary.api.VolumeRoutes;
 import dev.apiary.api.WorkerRoutes;
@@ -108,7 +109,7 @@ public final class ApiaryServer implements AutoCloseable {
                             new BootRoutes(fleet),
                             new EventRoutes(fleet), new ImageRoutes(store, jobs, fleet),
                             new VolumeRoutes(store, fleet, jobs), new JobRoutes(jobs), new UpgradeRoutes(fleet),
-                            new RolloutRoutes(fleet)));
+                            new RolloutRoutes(fleet), new StorageRoutes(store)));
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);

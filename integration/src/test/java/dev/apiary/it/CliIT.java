@@ -81,6 +81,11 @@ class CliIT {
                 assertThat(jobId.find()).as(imp.err()).isTrue();
                 String id = jobId.group(1);
 
+                // The embedded store's health: the filesystem that holds it, as df sees it.
+                Tools.Result health = cli("storage", "health");
+                assertThat(health.exit()).as(health.all()).isZero();
+                assertThat(health.out()).matches("(?s)file \\S+/store: (OK|WARN), \\S+ \\S+ used, \\S+ \\S+ available\n.*");
+
                 Tools.Result ls = cli("jobs", "ls");
                 assertThat(ls.exit()).as(ls.all()).isZero();
                 assertThat(ls.out()).startsWith("ID").containsPattern("(?m)^ID\\s+KIND\\s+SUBJECT\\s+STATE\\s+PROGRESS\\s+STARTED$")

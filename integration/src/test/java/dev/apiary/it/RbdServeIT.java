@@ -95,7 +95,28 @@ class RbdServeIT {
             byte[] mark = new byte[1 << 20];
             java.util.Arrays.fill(mark, (byte) 0x5a);
             assertThat(readLun(l, 1, mark.length)).isEqualTo(mark);
+
+            // The pool's health through the API and the CLI, as ceph health and ceph df say it.
+            String token = StoreIT.apiary("token", "create", "--data", data.toString(), "rbd-it").out().trim();
+            String[] conn = {"--api", field(ready, "api"), "--data", data.toString(), "--token", token};
+            Tools.Result json = StoreIT.apiary(cat(new String[] {"storage", "health", "--json"}, conn));
+            assertThat(json.exit()).as(json.all()).isZero();
+            com.fasterxml.jackson.databind.JsonNode h = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(json.out());
+            assertThat(h.path("type").asText()).isEqualTo("rbd");
+            assertThat(h.path("where").asText()).isEqualTo("rbd/" + ns);
+            assertThat(h.path("status").asText()).as(json.out()).isIn("OK", "WARN");
+            assertThat(h.path("availableBytes").asLong()).isPositive();
+            Tools.Result table = StoreIT.apiary(cat(new String[] {"storage", "health"}, conn));
+            assertThat(table.out()).startsWith("rbd rbd/" + ns + ": " + h.path("status").asText() + ", ")
+                    .contains(" available");
         }
+    }
+
+    private static String[] cat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     private byte[] readLun(Login l, int lun, int length) throws Exception {

@@ -67,6 +67,12 @@ public interface VolumeStore extends Closeable {
     Usage usage(String name) throws IOException;
 
     /**
+     * {@code ceph health} and {@code ceph df} for this store: never throws, since a store that
+     * cannot be asked (a cluster without quorum) is itself the answer, an ERROR.
+     */
+    StoreHealth health();
+
+    /**
      * Opens a volume for I/O. Opening an open volume returns a handle to the same volume; each
      * handle is closed once.
      */

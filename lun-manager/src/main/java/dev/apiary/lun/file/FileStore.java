@@ -2,6 +2,7 @@ package dev.apiary.lun.file;
 
 import dev.apiary.lun.StoreException;
 import dev.apiary.lun.StoreException.Reason;
+import dev.apiary.lun.StoreHealth;
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.VolumeStore;
 import java.io.IOException;
@@ -494,6 +495,19 @@ public final class FileStore implements VolumeStore {
         Optional<SnapshotRef> parent = v.originVolume() == null ? Optional.empty()
                 : Optional.of(new SnapshotRef(v.originVolume(), v.originSnapshot()));
         return new VolumeInfo(name, v.size(), parent, snaps);
+    }
+
+    /** The filesystem that holds the store, as {@code df} sees it: what fills it fails the store's writes. */
+    @Override
+    public StoreHealth health() {
+        try {
+            java.nio.file.FileStore fs = Files.getFileStore(dir);
+            long available = fs.getUsableSpace();
+            return StoreHealth.ofSpace("file", dir.toString(), fs.getTotalSpace() - available, available);
+        } catch (IOException e) {
+            return new StoreHealth("file", dir.toString(), StoreHealth.Status.ERROR,
+                    java.util.List.of("UNREADABLE: " + e.getMessage()), -1, -1);
+        }
     }
 
     /** The volume's own layers: from its top down to (not including) the snapshot it was cloned from. */

@@ -5,6 +5,7 @@ import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
 import dev.apiary.lun.StoreException;
 import dev.apiary.lun.StoreException.Reason;
+import dev.apiary.lun.StoreHealth;
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.VolumeStore;
 import java.io.IOException;
@@ -73,6 +74,23 @@ public final class RbdStore implements VolumeStore {
 
     String monCommand(String json) throws IOException {
         return rados.monCommand(json);
+    }
+
+    // ---- health ----
+
+    /**
+     * {@code ceph health} and {@code ceph df} for this store's pool. A cluster that does not answer
+     * within the op timeout is an ERROR that says so; this call never throws.
+     */
+    @Override
+    public StoreHealth health() {
+        String where = config.pool() + (config.namespace().isEmpty() ? "" : "/" + config.namespace());
+        try {
+            return RbdHealth.parse(where, config.pool(), rados.monCommand(RbdHealth.HEALTH), rados.monCommand(RbdHealth.DF));
+        } catch (IOException | RuntimeException e) {
+            return new StoreHealth("rbd", where, StoreHealth.Status.ERROR,
+                    List.of("UNREACHABLE: the cluster did not answer: " + e.getMessage()), -1, -1);
+        }
     }
 
     Rados rados() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.apiary.lun.StoreException;
 import dev.apiary.lun.StoreException.Reason;
+import dev.apiary.lun.StoreHealth;
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
@@ -139,6 +140,53 @@ class RbdFencingTest {
             }
             s.delete("paused");
         }
+    }
+
+    /**
+     * The store's health is the cluster's: a flag an operator sets shows up as a warning with
+     * Ceph's own check name, and a monitor that stops answering (SIGSTOP) makes it an ERROR within
+     * the op timeout instead of a hang.
+     */
+    @Test
+    void healthPassesOnTheClustersChecksAndAnswersWhenTheMonitorDoesNot() throws Exception {
+        Duration timeout = Duration.ofSeconds(2);
+        try (RbdStore s = RbdStore.open(config.withOpTimeout(timeout))) {
+            StoreHealth h = s.health();
+            assertThat(h.type()).isEqualTo("rbd");
+            assertThat(h.where()).isEqualTo("rbd/" + config.namespace());
+            assertThat(h.status()).as("%s", h).isNotEqualTo(StoreHealth.Status.ERROR);
+            assertThat(h.usedBytes()).isNotNegative();
+            assertThat(h.availableBytes()).isPositive();
+
+            s.monCommand("{\"prefix\": \"osd set\", \"key\": \"noout\"}");
+            try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (!s.health().problems().toString().contains("OSDMAP_FLAGS") && System.nanoTime() < deadline) {
+                    Thread.sleep(250);
+                }
+                h = s.health();
+                assertThat(h.status()).isEqualTo(StoreHealth.Status.WARN);
+                assertThat(h.problems()).anyMatch(p -> p.startsWith("OSDMAP_FLAGS: ") && p.contains("noout"));
+            } finally {
+                s.monCommand("{\"prefix\": \"osd unset\", \"key\": \"noout\"}");
+            }
+
+            long mon = Long.parseLong(Files.readString(CephCluster.dataDir().resolve("run/mon.a.pid")).trim());
+            signal("STOP", mon);
+            try {
+                long t0 = System.nanoTime();
+                h = s.health();
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(timeout.plusSeconds(5));
+                assertThat(h.status()).isEqualTo(StoreHealth.Status.ERROR);
+                assertThat(h.problems()).singleElement().asString().startsWith("UNREACHABLE: ");
+            } finally {
+                signal("CONT", mon);
+            }
+        }
+    }
+
+    private static void signal(String sig, long pid) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor()).isZero();
     }
 
     /** A monitor that is not there: connecting fails after the op timeout, not the default 300 s. */
