@@ -65,6 +65,13 @@ class ServeSettingsTest {
             {"api: {listen: \"localhost:8443\"}\n", "api.listen: expected an IPv4 address"},
             {"pxe: {dhcp: off, address: 10.0.0.1, scripts: s}\n", "pxe.scripts is for apiary pxe serve"},
             {"nope: {}\n", "unknown setting nope"},
+            {"store: {type: nfs}\n", "store.type: expected file or rbd"},
+            {"store: {pool: rbd}\n", "store.pool is for type: rbd"},
+            {"store: {type: file, conf: /etc/ceph/ceph.conf}\n", "store.conf is for type: rbd"},
+            {"store: {type: rbd, timeout: forever}\n", "store.timeout"},
+            {"store: {type: rbd, timeout: 0s}\n", "store.type: rbd: "},
+            {"store: {type: rbd, size: 3}\n", "unknown setting store.size"},
+            {"store: {type: rbd, pool: \"\"}\n", "store.type: rbd: "},
         };
         for (String[] c : cases) {
             assertThatThrownBy(() -> read(c[0])).as(c[0]).isInstanceOf(ConfigFile.ConfigException.class)

@@ -70,6 +70,17 @@ class ExportCommandIT {
     }
 
     @Test
+    void malformedRbdImageNamesAreRefusedBeforeAnyClusterIsAsked() throws Exception {
+        for (String spec : new String[] {"rbd:pool", "rbd:/image", "rbd:pool/", "rbd:pool//image", "rbd:a/b/c/d"}) {
+            ExportProcess e = ExportProcess.start("--portal", "127.0.0.1:" + Tools.freePort(), "--chap",
+                    "u1:secretsecret12", "--ceph-conf", dir.resolve("no-such-ceph.conf").toString(), spec);
+            assertThat(e.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as(spec).isTrue();
+            assertThat(e.process.exitValue()).as(spec).isEqualTo(2);
+            assertThat(Files.readString(e.log)).as(spec).contains(spec + ": expected rbd:POOL/IMAGE");
+        }
+    }
+
+    @Test
     void writesThroughIscsiAreInTheFileAfterSigterm() throws Exception {
         int port = Tools.freePort();
         Path img = dir.resolve("w.img");
