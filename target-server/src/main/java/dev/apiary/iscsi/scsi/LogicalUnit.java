@@ -82,7 +82,10 @@ public final class LogicalUnit {
             if (op == null) {
                 throw new SenseException(SenseReason.INVALID_OPCODE);
             }
-            portGroups(request.nexus()).stateOf(request.nexus().portGroup()).check(op);
+            PortGroups groups = portGroups;
+            if (groups != null) { // unset: the port the command came through is active/optimized
+                groups.stateOf(request.nexus().portGroup()).check(op);
+            }
             Command command = parser.parse(request, op);
             if (reservations.conflicts(command)) {
                 return ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT);
