@@ -2,6 +2,7 @@ package dev.apiary.lun.rbd;
 
 import dev.apiary.lun.StoreException;
 import dev.apiary.lun.StoreException.Reason;
+import dev.apiary.lun.VolumeFencedException;
 import dev.apiary.lun.VolumeFullException;
 import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
@@ -9,7 +10,7 @@ import java.io.IOException;
 /**
  * librados and librbd return negative errno values; this turns them into the exceptions the rest of
  * Apiary understands: {@link StoreException} reasons for control operations, {@link
- * VolumeFullException} and {@link VolumeTimeoutException} for the conditions the target reports in
+ * VolumeFullException}, {@link VolumeTimeoutException} and {@link VolumeFencedException} for the conditions the target reports in
  * its own way, and a plain {@link IOException} naming the errno for everything else.
  */
 final class RbdErrors {
@@ -79,6 +80,7 @@ final class RbdErrors {
             case EBUSY, ENOTEMPTY -> new StoreException(Reason.IN_USE, message);
             case EINVAL -> new StoreException(Reason.INVALID, message);
             case ETIMEDOUT -> new VolumeTimeoutException(message);
+            case ESHUTDOWN -> new VolumeFencedException(message);
             case ENOSPC, EDQUOT -> new VolumeFullException(message, null);
             default -> new IOException(message);
         };

@@ -10,6 +10,7 @@ import dev.apiary.lun.StoreException.Reason;
 import dev.apiary.lun.Volume;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -228,6 +229,27 @@ public final class RbdVolume implements Volume {
     public void lockBreak(String owner) throws IOException {
         String what = "breaking " + owner + "'s lock on " + image.spec;
         RbdErrors.check(guarded(() -> LibRbd.rbd_lock_break(image.handle, LibRbd.LOCK_MODE_EXCLUSIVE, owner), what), what);
+    }
+
+    /**
+     * Takes the lock over from whoever holds it (a gateway that died or that the initiator can no
+     * longer reach): blocklists the holder's client for {@code fenceFor}, so nothing it still has in
+     * flight lands afterwards, breaks its lock and takes it. Nothing to do if this handle holds it.
+     */
+    public void takeOver(Duration fenceFor) throws IOException {
+        if (isLockOwner()) {
+            return;
+        }
+        List<Watcher> watchers = watchers();
+        for (String owner : lockOwners()) {
+            for (Watcher w : watchers) {
+                if (owner.equals("client." + w.clientId())) {
+                    store.blocklist(w.address(), fenceFor);
+                }
+            }
+            lockBreak(owner);
+        }
+        lockAcquire();
     }
 
     /** Clients with the image open read-write, with the addresses a blocklist entry names. */

@@ -1,6 +1,7 @@
 package dev.apiary.iscsi.scsi;
 
 import dev.apiary.lun.Volume;
+import dev.apiary.lun.VolumeFencedException;
 import dev.apiary.lun.VolumeFullException;
 import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
@@ -102,6 +103,13 @@ public final class LogicalUnit {
             // medium error; the command ends instead of hanging.
             log.warn("[scsi] {}: {}", volume.name(), e.getMessage());
             return ScsiResult.check(SenseEncoder.encode(SenseReason.NOT_READY_CAUSE_NOT_REPORTABLE, false, 0,
+                    descriptorSense));
+        } catch (VolumeFencedException e) {
+            // Another gateway took the volume over and fenced this one: the medium is fine and
+            // served there. SPC-4 §5.15.2.5: a port in transition answers NOT READY 04/0A, which
+            // Linux fails as a path error (BLK_STS_TRANSPORT), so dm-multipath retries elsewhere.
+            log.warn("[scsi] {}: {}", volume.name(), e.getMessage());
+            return ScsiResult.check(SenseEncoder.encode(SenseReason.NOT_ACCESSIBLE_TRANSITIONING, false, 0,
                     descriptorSense));
         } catch (IOException | RuntimeException e) {
             log.error("[scsi] {}: I/O failed", volume.name(), e);
