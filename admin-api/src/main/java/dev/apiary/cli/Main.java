@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "apiary 0.1.0",
         description = "iSCSI-boot diskless worker fleet manager",
-        subcommands = {ServeCommand.class, DemoCommand.class, ExportCommand.class, StoreCommand.class, PxeCommand.class, TokenCommand.class, WorkersCommand.class, ImagesCommand.class, RolloutsCommand.class, VolumesCommand.class, JobsCommand.class, EventsCommand.class, StorageCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, DemoCommand.class, ExportCommand.class, StoreCommand.class, PxeCommand.class, TokenCommand.class, WorkersCommand.class, ImagesCommand.class, RolloutsCommand.class, VolumesCommand.class, JobsCommand.class, EventsCommand.class, StorageCommand.class, GatewaysCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

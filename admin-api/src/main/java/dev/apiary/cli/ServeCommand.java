@@ -2,6 +2,7 @@ package dev.apiary.cli;
 
 import dev.apiary.server.ApiaryServer;
 import dev.apiary.server.ConfigFile;
+import dev.apiary.server.GatewayServer;
 import dev.apiary.server.ServeSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Data directory: inventory, volume store, keys (default ${DEFAULT-VALUE}).")
     Path data;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (sections target, fleet, pxe).")
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration (sections target, fleet, pxe, api, store, gateway).")
     Path config;
 
     @Override
@@ -36,6 +37,9 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (ConfigFile.ConfigException | java.io.IOException e) {
             err.println("apiary serve: " + e.getMessage());
             return 2;
+        }
+        if (settings.gateway().join().isPresent()) {
+            return gateway(settings, out, err);
         }
         ApiaryServer server = new ApiaryServer(data, settings);
         try {
@@ -56,6 +60,28 @@ public final class ServeCommand implements Callable<Integer> {
         err.println("apiary: admin API at " + api + "/api/v1 (certificate SHA-256 "
                 + server.certificate().sha256Fingerprint() + ")");
         err.println("apiary: get a token with: ./apiary token create --data " + data + " admin");
+        out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** A gateway node: the iSCSI target only, serving the fleet of the API node it joined. */
+    private int gateway(ServeSettings settings, PrintWriter out, PrintWriter err) throws InterruptedException {
+        GatewayServer server = new GatewayServer(data, settings);
+        try {
+            server.start();
+        } catch (Exception e) {
+            err.println("apiary serve: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            return 2;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "apiary-serve-stop"));
+        out.println("ready iscsi=" + server.targetAddress().getAddress().getHostAddress() + ":"
+                + server.targetAddress().getPort() + " gateway=" + settings.gateway().name() + " api="
+                + settings.gateway().join().get().api());
         out.flush();
         stopped.await();
         return 0;

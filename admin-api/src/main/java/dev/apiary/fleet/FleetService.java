@@ -5,13 +5,17 @@ import dev.apiary.chap.ChapSecret;
 import dev.apiary.chap.SecretBox;
 import dev.apiary.fleet.store.Inventory;
 import dev.apiary.fleet.store.WorkerTable;
+import dev.apiary.gateway.ExportConfig;
+import dev.apiary.gateway.ExportPublisher;
 import dev.apiary.lun.VolumeStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -95,8 +99,33 @@ public final class FleetService {
     }
 
     /** Publishes the export table anew (the upgrade swaps a worker's LUNs for a maintenance boot). */
-    void publish() {
-        exports.publish(this);
+    public void publish() {
+        exports.publish(exportTargets());
+    }
+
+    /**
+     * What the gateways export: each READY worker one target, its LUN 0 root and LUN 1 data, its
+     * CHAP account, mutual CHAP and an ACL naming only its initiator. A maintenance boot sees the
+     * image head as its root and nothing of the worker's own. Owners are left for the gateways'
+     * registry to assign.
+     */
+    public List<ExportConfig.Target> exportTargets() {
+        Map<String, String> maintenance = upgrades.maintenanceRoots();
+        List<ExportConfig.Target> out = new ArrayList<>();
+        for (Worker w : workers()) {
+            if (w.state() != Worker.State.READY) {
+                continue;
+            }
+            List<Worker.Lun> own = maintenance.containsKey(w.name())
+                    ? List.of(new Worker.Lun(0, maintenance.get(w.name()), Worker.Role.ROOT)) : w.luns();
+            List<ExportConfig.Lun> luns = own.stream()
+                    .filter(l -> l.lun() >= 0) // a previous root kept for rollback, or a clone being made: not exported
+                    .map(l -> new ExportConfig.Lun(l.lun(), l.volume(), null)).toList();
+            ChapCredentials chap = chap(w), mutual = mutual(w);
+            out.add(new ExportConfig.Target(w.targetIqn(), w.initiatorIqn(), chap.user(),
+                    chap.secret().reveal(), mutual.user(), mutual.secret().reveal(), luns));
+        }
+        return out;
     }
 
     /** Drops the worker's live sessions. */
@@ -279,7 +308,7 @@ public final class FleetService {
                         + "; old MAC revoked, secrets rotated");
                 return null;
             });
-            exports.publish(this);
+            publish();
             exports.fence(w.targetIqn());
             log.info("[fleet] {} moved from {} to {}; the old machine is fenced", name, w.mac(), newMac);
             return worker(name);
@@ -322,7 +351,7 @@ public final class FleetService {
             }
             Failpoint.hit("reimage.after-clone");
             Worker.Lun oldRoot = w.lun(Worker.Role.ROOT).orElseThrow();
-            List<Worker.Lun> swapped = new java.util.ArrayList<>();
+            List<Worker.Lun> swapped = new ArrayList<>();
             for (Worker.Lun l : w.luns()) {
                 swapped.add(l.role() == Worker.Role.ROOT
                         ? new Worker.Lun(Worker.PREVIOUS_LUN, l.volume(), Worker.Role.PREVIOUS) : l);
@@ -336,7 +365,7 @@ public final class FleetService {
                         + "; previous root " + oldRoot.volume() + " kept until confirmed");
                 return null;
             });
-            exports.publish(this);
+            publish();
             exports.fence(w.targetIqn());
             return worker(name);
         });
@@ -358,7 +387,7 @@ public final class FleetService {
                 WorkerTable.event(c, clock.instant(), "retire", name, "retired; MAC " + w.mac() + " freed; volumes kept");
                 return null;
             });
-            exports.publish(this);
+            publish();
             exports.fence(w.targetIqn());
             return worker(name);
         });
@@ -397,7 +426,7 @@ public final class FleetService {
             Worker.Lun prev = w.lun(Worker.Role.PREVIOUS)
                     .orElseThrow(() -> new Conflict(name + " has no previous root to roll back to"));
             Worker.Lun cur = w.lun(Worker.Role.ROOT).orElseThrow();
-            List<Worker.Lun> back = new java.util.ArrayList<>();
+            List<Worker.Lun> back = new ArrayList<>();
             for (Worker.Lun l : w.luns()) {
                 if (l.role() == Worker.Role.DATA) {
                     back.add(l);
@@ -414,7 +443,7 @@ public final class FleetService {
                 WorkerTable.event(c, clock.instant(), "rollback", name, "root back to " + prev.volume());
                 return null;
             });
-            exports.publish(this);
+            publish();
             exports.fence(w.targetIqn());
             store.delete(cur.volume());
             return worker(name);
@@ -467,7 +496,7 @@ public final class FleetService {
             WorkerTable.event(c, clock.instant(), "enrolled", enrolling.name(), "root " + root + ", data " + data);
             return null;
         });
-        exports.publish(this);
+        publish();
         log.info("[fleet] enrolled {} ({}) from {}", enrolling.name(), enrolling.mac(), from);
         return inventory.transaction(c -> WorkerTable.byName(c, enrolling.name())).orElseThrow();
     }
@@ -521,7 +550,7 @@ public final class FleetService {
                 store.delete(v.name());
             }
         }
-        exports.publish(this);
+        publish();
     }
 
     private void undo(String name, long id, List<String> volumes) throws IOException {

@@ -2,6 +2,7 @@ package dev.apiary.fleet;
 
 import dev.apiary.fleet.store.Inventory;
 import dev.apiary.fleet.store.WorkerTable;
+import dev.apiary.gateway.ExportPublisher;
 import dev.apiary.lun.VolumeStore;
 import java.io.IOException;
 import java.time.Clock;
@@ -119,7 +120,7 @@ public final class WorkerSnapshots {
                 }
             }
             setState(w, Worker.State.RESTORING, "snapshot-rollback", "rolling " + describe(parts) + " back to " + name);
-            exports.publish(fleet);
+            fleet.publish();
             exports.fence(w.targetIqn());
             try {
                 for (Part p : parts) {
@@ -127,7 +128,7 @@ public final class WorkerSnapshots {
                 }
             } finally {
                 setState(w, Worker.State.READY, "snapshot-rolled-back", describe(parts) + " at snapshot " + name);
-                exports.publish(fleet);
+                fleet.publish();
             }
             log.info("[fleet] {}: {} rolled back to {}", worker, describe(parts), name);
             return fleet.worker(worker);

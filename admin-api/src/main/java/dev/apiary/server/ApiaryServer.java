@@ -3,26 +3,30 @@ package dev.apiary.server;
 import dev.apiary.api.ApiServer;
 import dev.apiary.api.BootRoutes;
 import dev.apiary.api.EventRoutes;
+import dev.apiary.api.GatewayRoutes;
 import dev.apiary.api.ImageRoutes;
 import dev.apiary.api.JobRoutes;
+import dev.apiary.api.RolloutRoutes;
 import dev.apiary.api.SnapshotRoutes;
 import dev.apiary.api.StorageRoutes;
 import dev.apiary.api.TokenFile;
+import dev.apiary.api.UpgradeRoutes;
 import dev.apiary.api.VolumeRoutes;
 import dev.apiary.api.WorkerRoutes;
 import dev.apiary.api.tls.SelfSignedCertificate;
 import dev.apiary.chap.MasterKey;
 import dev.apiary.chap.SecretBox;
-import dev.apiary.fleet.ExportPublisher;
 import dev.apiary.fleet.FleetBootDecision;
 import dev.apiary.fleet.FleetService;
 import dev.apiary.fleet.Jobs;
-import dev.apiary.api.RolloutRoutes;
-import dev.apiary.api.UpgradeRoutes;
 import dev.apiary.fleet.store.Inventory;
+import dev.apiary.gateway.ExportPublisher;
+import dev.apiary.gateway.GatewayRegistry;
 import dev.apiary.iscsi.portal.TargetServer;
 import dev.apiary.lun.VolumeStore;
+import dev.apiary.lun.rbd.RbdStore;
 import dev.apiary.pxe.PxeServer;
+import dev.apiary.pxe.ipxe.SanbootTarget;
 import io.vertx.core.Vertx;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -31,6 +35,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +78,15 @@ public final class ApiaryServer implements AutoCloseable {
                     ? TargetServer.Options.forNetworkVolumes() : TargetServer.Options.defaults());
             started.add(target);
             TargetWarmup.run(target, dataDir.resolve("warmup"), settings.warmup());
-            ExportPublisher exports = new ExportPublisher(target, store);
+            // This node is a gateway too, the first: its own heartbeat registers it before anything is exported.
+            GatewayRegistry gateways = new GatewayRegistry(inventory, Clock.systemUTC(), settings.gateway().downAfter(),
+                    settings.store().rbd().isPresent());
+            String me = settings.gateway().name();
+            SanbootTarget.Portal p = settings.portals().get(0);
+            String portal = p.host() + ":" + p.port();
+            Supplier<String> client = clientAddress(store);
+            int group = gateways.heard(me, portal, client.get(), Set.of());
+            ExportPublisher exports = new ExportPublisher(target, store, me, gateways::config);
             started.add(exports::close);
             fleet = new FleetService(inventory, store, secrets, exports, settings.fleet(), Clock.systemUTC());
             started.add(fleet.boots());
@@ -91,7 +105,8 @@ public final class ApiaryServer implements AutoCloseable {
                 fleet.rollouts().wakeWith(wake);
             }
             started.add(changeController(fleet));
-            targetAddress = target.listen(settings.listen(), 1, 1);
+            started.add(heartbeat(gateways, exports, fleet, me, portal, client));
+            targetAddress = target.listen(settings.listen(), group, group);
             Vertx vertx = Vertx.vertx();
             started.add(() -> vertx.close().await());
             if (settings.pxe().isPresent()) {
@@ -109,7 +124,7 @@ public final class ApiaryServer implements AutoCloseable {
                             new BootRoutes(fleet),
                             new EventRoutes(fleet), new ImageRoutes(store, jobs, fleet),
                             new VolumeRoutes(store, fleet, jobs), new JobRoutes(jobs), new UpgradeRoutes(fleet),
-                            new RolloutRoutes(fleet), new StorageRoutes(store)));
+                            new RolloutRoutes(fleet), new StorageRoutes(store), new GatewayRoutes(gateways, fleet, me)));
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);
@@ -146,6 +161,42 @@ public final class ApiaryServer implements AutoCloseable {
             }
         }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         return controller::shutdownNow;
+    }
+
+    /**
+     * The API node's own gateway beats like any other, once a second, and then publishes: that is
+     * when a gateway that fell silent is noticed and the LUNs it owned move.
+     */
+    private static AutoCloseable heartbeat(GatewayRegistry gateways, ExportPublisher exports, FleetService fleet,
+            String me, String portal, Supplier<String> client) {
+        var beat = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "gateway-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        beat.scheduleWithFixedDelay(() -> {
+            try {
+                gateways.heard(me, portal, client.get(), exports.claims());
+                fleet.publish();
+            } catch (RuntimeException e) {
+                log.warn("[gateway] heartbeat: {}", e.toString());
+            }
+        }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        return beat::shutdownNow;
+    }
+
+    /** This node's Ceph client address, as gateways report it (what fencing blocklists); none for a file store. */
+    static Supplier<String> clientAddress(VolumeStore store) {
+        return () -> {
+            if (store instanceof RbdStore rbd) {
+                try {
+                    return rbd.clientAddress();
+                } catch (java.io.IOException e) {
+                    return null;
+                }
+            }
+            return null;
+        };
     }
 
     public FleetService fleet() {

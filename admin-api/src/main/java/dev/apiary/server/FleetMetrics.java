@@ -1,9 +1,9 @@
 package dev.apiary.server;
 
 import dev.apiary.fleet.BootTimeline;
-import dev.apiary.fleet.ExportPublisher;
 import dev.apiary.fleet.FleetService;
 import dev.apiary.fleet.Worker;
+import dev.apiary.gateway.ExportPublisher;
 import dev.apiary.iscsi.portal.TargetServer;
 import dev.apiary.lun.CountingVolume;
 import dev.apiary.pxe.PxeServer;

@@ -33,14 +33,30 @@ import java.util.Set;
  * api:
  *   listen: 127.0.0.1:8443        # HTTPS (default)
  *   names: [apiary.lan]           # extra names for the generated certificate
+ * gateway: ...                    # this node's gateway name; or join: another node's fleet as a gateway
+ *                                 # (an iSCSI target only): see GatewaySettings
  * </pre>
  */
 public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal> portals, FleetPolicy fleet,
         Optional<PxeServer.Config> pxe, InetSocketAddress api, List<String> apiNames, InetSocketAddress wakeTo,
-        int warmup, StoreSettings store) {
-    public static final Set<String> SECTIONS = Set.of("target", "fleet", "pxe", "api", "store");
+        int warmup, StoreSettings store, GatewaySettings gateway) {
+    public static final Set<String> SECTIONS = Set.of("target", "fleet", "pxe", "api", "store", "gateway");
 
     public static ServeSettings from(ConfigFile file) {
+        GatewaySettings gateway = GatewaySettings.from(file.section("gateway"));
+        StoreSettings store = StoreSettings.from(file.section("store"));
+        if (gateway.join().isPresent()) {
+            for (String only : List.of("fleet", "pxe", "api")) {
+                if (!file.section(only).keys().isEmpty()) {
+                    throw new ConfigException(only + ": is for the API node; a gateway that joins one (gateway.join)"
+                            + " runs the iSCSI target only");
+                }
+            }
+            if (store.rbd().isEmpty()) {
+                throw new ConfigException("gateway.join needs store: {type: rbd}: a gateway reaches the fleet's volumes"
+                        + " in the shared pool");
+            }
+        }
         Section pxeSection = file.section("pxe");
         Optional<PxeServer.Config> pxe = pxeSection.keys().isEmpty() ? Optional.empty()
                 : Optional.of(PxeSettings.forFleet(pxeSection));
@@ -93,7 +109,7 @@ public record ServeSettings(InetSocketAddress listen, List<SanbootTarget.Portal>
         a.onlyKeys(Set.of("listen", "names"));
         InetSocketAddress api = address(a, "listen", a.string("listen", "127.0.0.1:8443"), 0);
         return new ServeSettings(listen, portals, new FleetPolicy(enrollment, pattern, iqn, image, dataSize), pxe,
-                api, a.stringList("names"), wakeTo, warmup, StoreSettings.from(file.section("store")));
+                api, a.stringList("names"), wakeTo, warmup, store, gateway);
     }
 
     private static InetSocketAddress address(Section s, String key, String text) {

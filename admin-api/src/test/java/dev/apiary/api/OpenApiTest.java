@@ -35,7 +35,8 @@ class OpenApiTest {
             var routes = java.util.List.<ApiServer.Routes>of(new WorkerRoutes(null, null), new SnapshotRoutes(null), new BootRoutes(null),
                     new EventRoutes(null),
                     new ImageRoutes(null, null, null), new VolumeRoutes(null, null, null), new JobRoutes(null),
-                    new UpgradeRoutes(null), new RolloutRoutes(null), new StorageRoutes(null));
+                    new UpgradeRoutes(null), new RolloutRoutes(null), new StorageRoutes(null),
+                    new GatewayRoutes(null, null, null));
             for (Route r : new ApiServer(vertx, null, null, () -> "", routes).router().getRoutes()) {
                 if (r.getPath() == null || r.getPath().endsWith("/") || r.methods() == null
                         || r.getPath().equals("/metrics")) {

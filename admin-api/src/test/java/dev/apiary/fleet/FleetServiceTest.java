@@ -7,6 +7,7 @@ import dev.apiary.chap.MasterKey;
 import dev.apiary.chap.SecretBox;
 import dev.apiary.fleet.store.Inventory;
 import dev.apiary.fleet.store.WorkerTable;
+import dev.apiary.gateway.ExportPublisher;
 import dev.apiary.iscsi.portal.TargetExport;
 import dev.apiary.iscsi.portal.TargetServer;
 import dev.apiary.lun.VolumeStore;
@@ -310,29 +311,6 @@ class FleetServiceTest {
         assertThat(target.exports().targets()).hasSize(1);
     }
 
-    /** A clock the test moves. */
-    static final class MovingClock extends Clock {
-        java.time.Instant now = java.time.Instant.parse("2026-11-21T10:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public java.time.Instant instant() {
-            return now;
-        }
-
-        void at(int seconds) {
-            now = java.time.Instant.parse("2026-11-21T10:00:00Z").plusSeconds(seconds);
-        }
-    }
 
     @Test
     void aMachineEnrolledBetweenItsTwoDhcpsStartsItsBootAtTheFirst() throws Exception {

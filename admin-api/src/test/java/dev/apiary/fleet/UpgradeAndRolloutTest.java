@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.apiary.chap.MasterKey;
 import dev.apiary.chap.SecretBox;
-import dev.apiary.fleet.FleetServiceTest.MovingClock;
 import dev.apiary.fleet.store.ChangeTable;
 import dev.apiary.fleet.store.Inventory;
+import dev.apiary.gateway.ExportPublisher;
 import dev.apiary.iscsi.portal.TargetExport;
 import dev.apiary.iscsi.portal.TargetServer;
 import dev.apiary.lun.Volume;

@@ -33,6 +33,22 @@ class ServeSettingsTest {
         assertThat(s.fleet().image()).isNull();
         assertThat(s.fleet().dataSize()).isEqualTo(8L << 30);
         assertThat(s.api().toString()).isEqualTo("/127.0.0.1:8443");
+        assertThat(s.gateway().join()).as("the API node, its own only gateway").isEmpty();
+        assertThat(s.gateway().name()).matches("[a-z0-9][a-z0-9.-]*");
+    }
+
+    @Test
+    void aGatewayNodeJoinsAnApiNodeOverTheSharedPool() throws Exception {
+        ServeSettings s = read("""
+                target: {listen: "10.0.0.2:3260"}
+                store: {type: rbd, pool: fleet}
+                gateway: {name: gw2, join: "https://10.0.0.1:8443", token: gw.token, cacert: api-cert.pem}
+                """);
+        assertThat(s.gateway().name()).isEqualTo("gw2");
+        assertThat(s.gateway().join()).hasValueSatisfying(j -> {
+            assertThat(j.api().toString()).isEqualTo("https://10.0.0.1:8443");
+            assertThat(j.token()).isAbsolute().hasFileName("gw.token");
+        });
     }
 
     @Test
@@ -72,6 +88,14 @@ class ServeSettingsTest {
             {"store: {type: rbd, timeout: 0s}\n", "store.type: rbd: "},
             {"store: {type: rbd, size: 3}\n", "unknown setting store.size"},
             {"store: {type: rbd, pool: \"\"}\n", "store.type: rbd: "},
+            {"gateway: {name: GW_1}\n", "gateway.name: expected"},
+            {"gateway: {down-after: 1s}\n", "gateway.down-after: at least 2s"},
+            {"gateway: {token: /x}\n", "gateway.token is for a gateway that joins"},
+            {"gateway: {join: \"http://10.0.0.1:8443\"}\n", "gateway.join: expected https://"},
+            {"gateway: {join: \"https://10.0.0.1:8443\", cacert: /x}\n", "gateway.token is required"},
+            {"gateway: {join: \"https://10.0.0.1:8443\", token: /t, cacert: /c}\n", "gateway.join needs store: {type: rbd}"},
+            {"gateway: {join: \"https://10.0.0.1:8443\", token: /t, cacert: /c}\nstore: {type: rbd}\npxe: {dhcp: proxy}\n",
+                    "pxe: is for the API node"},
         };
         for (String[] c : cases) {
             assertThatThrownBy(() -> read(c[0])).as(c[0]).isInstanceOf(ConfigFile.ConfigException.class)

@@ -1,0 +1,284 @@
+package dev.apiary.gateway;
+
+import dev.apiary.iscsi.portal.ExportTable;
+import dev.apiary.iscsi.portal.TargetExport;
+import dev.apiary.iscsi.portal.TargetServer;
+import dev.apiary.iscsi.scsi.AccessState;
+import dev.apiary.iscsi.scsi.LogicalUnit;
+import dev.apiary.iscsi.scsi.LunIdentity;
+import dev.apiary.iscsi.scsi.LunMap;
+import dev.apiary.iscsi.scsi.PortGroups;
+import dev.apiary.lun.CountingVolume;
+import dev.apiary.lun.Volume;
+import dev.apiary.lun.VolumeStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns an export configuration into this gateway's export table (DESIGN.md: the control plane
+ * hands the data path an immutable table and swaps it atomically). Each worker is one target: its
+ * own IQN, LUN 0 root and LUN 1 data, its CHAP account, mutual CHAP, and an ACL naming only its
+ * initiator. Each LUN reports one target port group per gateway, active/optimized on its owner,
+ * and this gateway takes or lets go of the volume's lock as ownership comes and goes. A logical
+ * unit is kept across publications while its volume stays exported, so sessions, unit attentions
+ * and reservations are not disturbed by other workers' changes.
+ *
+ * <p>On the API node the configuration comes from the fleet ({@link #publish(List)}); a
+ * gateway node receives it from the API node ({@link #apply}).
+ */
+public final class ExportPublisher {
+    private static final Logger log = LoggerFactory.getLogger(ExportPublisher.class);
+
+    private final TargetServer target;
+    private final VolumeStore store;
+    private final String gateway;
+    private final Function<List<ExportConfig.Target>, ExportConfig> plan;
+    private final Map<String, LogicalUnit> units = new HashMap<>();
+    private final Map<String, OwnedVolume> owned = new HashMap<>();
+    /** Volumes this gateway claimed on its own (a write came through it) that no configuration confirms yet. */
+    private final Set<String> claims = ConcurrentHashMap.newKeySet();
+    /** Lock calls wait on the cluster; they run here, never on the thread that publishes. */
+    private final ExecutorService locks = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gateway-locks");
+        t.setDaemon(true);
+        return t;
+    });
+    private ExportConfig current = new ExportConfig(List.of(), List.of());
+
+    /** A node that is its own only gateway (one process, the file store). */
+    public ExportPublisher(TargetServer target, VolumeStore store) {
+        this(target, store, "local", targets -> alone("local", targets));
+    }
+
+    /** Gateway {@code gateway}; {@code plan} makes the fleet's targets a configuration (owners assigned). */
+    public ExportPublisher(TargetServer target, VolumeStore store, String gateway,
+            Function<List<ExportConfig.Target>, ExportConfig> plan) {
+        this.target = target;
+        this.store = store;
+        this.gateway = gateway;
+        this.plan = plan;
+    }
+
+    /** The configuration of a node that is the only gateway: it owns every LUN. */
+    public static ExportConfig alone(String gateway, List<ExportConfig.Target> targets) {
+        List<ExportConfig.Target> owned = targets.stream().map(t -> new ExportConfig.Target(t.iqn(), t.initiator(),
+                t.chapUser(), t.chapSecret(), t.mutualUser(), t.mutualSecret(), t.luns().stream()
+                        .map(l -> new ExportConfig.Lun(l.lun(), l.volume(), gateway)).toList())).toList();
+        return new ExportConfig(List.of(new ExportConfig.Gateway(gateway, 1, "-", true)), owned);
+    }
+
+    public String gateway() {
+        return gateway;
+    }
+
+    /** Publishes the fleet's targets as they are now, owners assigned by the plan (the API node). */
+    public synchronized void publish(List<ExportConfig.Target> targets) {
+        apply(plan.apply(targets), false);
+    }
+
+    /**
+     * Serves {@code config} from now on. With {@code fenceChanged}, sessions to a target whose
+     * credentials, initiator or volumes changed are dropped (a gateway node; on the API node the
+     * fleet fences the workers it changes itself).
+     */
+    public synchronized void apply(ExportConfig config, boolean fenceChanged) {
+        if (config.digest().equals(current.digest())) {
+            return; // nothing changed (the API node republishes every second)
+        }
+        Map<String, LogicalUnit> next = new HashMap<>();
+        List<TargetExport> exports = new ArrayList<>();
+        for (ExportConfig.Target t : config.targets()) {
+            SortedMap<Integer, LogicalUnit> luns = new TreeMap<>();
+            for (ExportConfig.Lun l : t.luns()) {
+                LogicalUnit u = next.containsKey(l.volume()) ? next.get(l.volume())
+                        : units.containsKey(l.volume()) ? units.get(l.volume()) : open(l.volume());
+                next.put(l.volume(), u);
+                luns.put(l.lun(), u);
+            }
+            exports.add(new TargetExport(t.iqn(), new LunMap(luns), List.of(t.chap()), Optional.of(t.mutual()),
+                    Set.of(t.initiator())));
+        }
+        target.publish(new ExportTable(exports));
+        ExportConfig previous = current;
+        current = config;
+        for (Map.Entry<String, LogicalUnit> e : units.entrySet()) {
+            if (!next.containsKey(e.getKey())) {
+                owned.remove(e.getKey());
+                claims.remove(e.getKey());
+                close(e.getKey(), e.getValue().volume());
+            }
+        }
+        units.clear();
+        units.putAll(next);
+        if (fenceChanged) {
+            for (ExportConfig.Target t : config.targets()) {
+                previous.targets().stream().filter(p -> p.iqn().equals(t.iqn()) && !sameAccess(p, t)).findFirst()
+                        .ifPresent(p -> fence(t.iqn()));
+            }
+        }
+        own(config);
+        setPortGroups();
+        log.info("[fleet] exporting {} worker target(s)", exports.size());
+    }
+
+    /** Takes the locks of the volumes the configuration gives this gateway and lets the others go. */
+    private void own(ExportConfig config) {
+        for (ExportConfig.Target t : config.targets()) {
+            for (ExportConfig.Lun l : t.luns()) {
+                OwnedVolume v = owned.get(l.volume());
+                v.assign(gateway.equals(l.owner()));
+                if (gateway.equals(l.owner())) {
+                    claims.remove(l.volume());
+                    if (!v.owner() || v.claim()) {
+                        locks.execute(() -> lockCall(v, true));
+                    }
+                } else if (v.owner() && !v.claim()) {
+                    locks.execute(() -> lockCall(v, false));
+                }
+            }
+        }
+    }
+
+    private void lockCall(OwnedVolume v, boolean acquire) {
+        try {
+            if (acquire) {
+                v.acquire();
+                log.info("[gateway] {} owns {} now", gateway, v.name());
+            } else {
+                v.release();
+                log.info("[gateway] {} let {} go to its new owner", gateway, v.name());
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("[gateway] {} {}: {}", acquire ? "taking" : "releasing", v.name(), e.getMessage());
+        }
+        synchronized (this) {
+            setPortGroups();
+        }
+    }
+
+    /** A write came through this gateway to a volume it did not own: it owns it now (see {@link OwnedVolume}). */
+    private void claimed(OwnedVolume v) {
+        String volume = owned.entrySet().stream().filter(e -> e.getValue() == v).map(Map.Entry::getKey).findFirst()
+                .orElse(v.name());
+        claims.add(volume);
+        log.warn("[gateway] {} took {} over: an initiator wrote through this gateway", gateway, v.name());
+        locks.execute(() -> {
+            synchronized (this) {
+                setPortGroups();
+            }
+        });
+    }
+
+    /**
+     * SPC-4 §5.15: each LUN's state through each gateway's port group. Active/optimized where it is
+     * owned (this gateway's own claim first: it holds the lock), active/non-optimized on the other
+     * live gateways, unavailable through a gateway the API node has not heard from.
+     */
+    private void setPortGroups() {
+        if (current.gateways().isEmpty()) {
+            return;
+        }
+        for (ExportConfig.Target t : current.targets()) {
+            for (ExportConfig.Lun l : t.luns()) {
+                OwnedVolume v = owned.get(l.volume());
+                LogicalUnit unit = units.get(l.volume());
+                if (v == null || unit == null) {
+                    continue; // closed meanwhile
+                }
+                String owner = v.owner() ? gateway : l.owner();
+                List<PortGroups.Group> groups = new ArrayList<>();
+                for (ExportConfig.Gateway g : current.gateways()) {
+                    AccessState s = g.name().equals(owner) ? AccessState.ACTIVE_OPTIMIZED
+                            : g.up() || g.name().equals(gateway) ? AccessState.ACTIVE_NON_OPTIMIZED
+                            : AccessState.UNAVAILABLE;
+                    groups.add(new PortGroups.Group(g.group(), s, g.group()));
+                }
+                unit.portGroups(new PortGroups(groups));
+            }
+        }
+    }
+
+    private static boolean sameAccess(ExportConfig.Target a, ExportConfig.Target b) {
+        return a.initiator().equals(b.initiator()) && a.chapUser().equals(b.chapUser())
+                && a.chapSecret().equals(b.chapSecret()) && a.mutualUser().equals(b.mutualUser())
+                && a.mutualSecret().equals(b.mutualSecret())
+                && a.luns().stream().map(l -> l.lun() + "=" + l.volume()).toList()
+                        .equals(b.luns().stream().map(l -> l.lun() + "=" + l.volume()).toList());
+    }
+
+    /** Volumes this gateway claimed on its own since the API node last confirmed its ownership. */
+    public Set<String> claims() {
+        return Set.copyOf(claims);
+    }
+
+    /** The configuration served now. */
+    public synchronized ExportConfig current() {
+        return current;
+    }
+
+    /**
+     * Fencing: drops every live session to {@code targetIqn}. Called after a publication that
+     * changed the target's credentials or LUNs, so the old sessions cannot go on with what was
+     * taken from them; their logins from now on meet the new table.
+     */
+    public void fence(String targetIqn) {
+        var sessions = target.sessions().sessionsOf(targetIqn);
+        sessions.forEach(dev.apiary.iscsi.session.Session::close);
+        if (!sessions.isEmpty()) {
+            log.info("[fleet] dropped {} session(s) to {}", sessions.size(), targetIqn);
+        }
+    }
+
+    /** Whether {@code targetIqn} has a live session (from {@code from}, when not null). */
+    public boolean hasSessions(String targetIqn, java.net.InetAddress from) {
+        return target.sessions().sessionsOf(targetIqn).stream()
+                .anyMatch(s -> from == null || s.remoteAddress().filter(from::equals).isPresent());
+    }
+
+    private LogicalUnit open(String volume) {
+        try {
+            OwnedVolume v = new OwnedVolume(store.open(volume), this::claimed);
+            owned.put(volume, v);
+            return new LogicalUnit(new CountingVolume(v), LunIdentity.fromSerial(volume), 512);
+        } catch (IOException e) {
+            throw new UncheckedIOException("opening " + volume + " for export", e);
+        }
+    }
+
+    private static void close(String name, Volume v) {
+        try {
+            v.close();
+        } catch (IOException e) {
+            log.warn("[fleet] closing {}: {}", name, e.toString());
+        }
+    }
+
+    /** The exported volumes by name, with their I/O counters (for /metrics). */
+    public synchronized Map<String, CountingVolume> volumes() {
+        Map<String, CountingVolume> m = new java.util.TreeMap<>();
+        units.forEach((name, u) -> m.put(name, (CountingVolume) u.volume()));
+        return m;
+    }
+
+    /** Closes every exported volume (server stop). */
+    public synchronized void close() {
+        locks.shutdownNow();
+        units.forEach((name, u) -> close(name, u.volume()));
+        units.clear();
+        owned.clear();
+    }
+}

@@ -1,0 +1,159 @@
+package dev.apiary.gateway;
+
+import dev.apiary.fleet.store.GatewayTable;
+import dev.apiary.fleet.store.Inventory;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API node's view of the gateways: who exports the fleet's LUNs, when each was last heard
+ * from, and which gateway owns each LUN. A gateway is up while its heartbeats keep coming; one
+ * silent for {@code downAfter} is down, and the LUNs it owned move to the live gateway owning
+ * fewest (the new owner fences the old one as it takes each lock, see {@link OwnedVolume}). A LUN
+ * a gateway claimed on its own, because its initiator wrote through it, is that gateway's from
+ * its next heartbeat on.
+ */
+public final class GatewayRegistry {
+    private static final Logger log = LoggerFactory.getLogger(GatewayRegistry.class);
+
+    private final Inventory inventory;
+    private final Clock clock;
+    private final Duration downAfter;
+    private final boolean shared;
+
+    /** A gateway as the API shows it. */
+    public record View(String name, int group, String portal, Optional<String> clientAddress, Instant lastSeen,
+            boolean up, List<String> owns) {}
+
+    /** What a heartbeat answers: the gateway's port group and the digest of the configuration to serve. */
+    public record Beat(int group, String digest) {}
+
+    /**
+     * @param shared whether other nodes can reach the volumes (an RBD pool): else only the API
+     *     node's own gateway may join (the file store lives on this node's disk)
+     */
+    public GatewayRegistry(Inventory inventory, Clock clock, Duration downAfter, boolean shared) {
+        this.inventory = inventory;
+        this.clock = clock;
+        this.downAfter = downAfter;
+        this.shared = shared;
+    }
+
+    public Duration downAfter() {
+        return downAfter;
+    }
+
+    /** Whether gateways other than the API node's own may join. */
+    public boolean shared() {
+        return shared;
+    }
+
+    /**
+     * A gateway is alive: records its portal and Ceph client address, and adopts the LUNs it claimed
+     * on its own ({@code claims}). Returns its port group (given at its first heartbeat, kept for good).
+     */
+    public synchronized int heard(String name, String portal, String clientAddress, Set<String> claims) {
+        return inventory.transaction(c -> {
+            GatewayTable.Row row = GatewayTable.heard(c, name, portal, clientAddress, clock.instant());
+            Map<String, String> owners = GatewayTable.owners(c);
+            for (String volume : claims) {
+                String was = owners.get(volume);
+                if (was != null && !was.equals(name)) { // only LUNs that are exported have an owner row
+                    GatewayTable.setOwner(c, volume, name);
+                    log.info("[gateways] {} took {} over from {} (an initiator wrote through it)", name, volume, was);
+                }
+            }
+            return row.group();
+        });
+    }
+
+    /** Forgets a gateway that was taken out of service. */
+    public synchronized boolean remove(String name) {
+        return inventory.transaction(c -> GatewayTable.remove(c, name));
+    }
+
+    /**
+     * The configuration every gateway serves now: the fleet's {@code targets}, each LUN with its
+     * owner. A LUN without a live owner goes to the live gateway with the fewest LUNs (ties: the
+     * lowest port group); the choice is stored, so it holds until that gateway goes down.
+     */
+    public synchronized ExportConfig config(List<ExportConfig.Target> targets) {
+        return inventory.transaction(c -> {
+            Instant now = clock.instant();
+            List<GatewayTable.Row> rows = GatewayTable.all(c);
+            Set<String> up = new HashSet<>();
+            for (GatewayTable.Row g : rows) {
+                if (!g.lastSeen().isBefore(now.minus(downAfter))) {
+                    up.add(g.name());
+                }
+            }
+            Map<String, String> owners = GatewayTable.owners(c);
+            Set<String> exported = new HashSet<>();
+            Map<String, Integer> load = new HashMap<>();
+            rows.stream().filter(g -> up.contains(g.name())).forEach(g -> load.put(g.name(), 0));
+            for (ExportConfig.Target t : targets) {
+                for (ExportConfig.Lun l : t.luns()) {
+                    String o = owners.get(l.volume());
+                    if (o != null && up.contains(o)) {
+                        load.merge(o, 1, Integer::sum);
+                    }
+                }
+            }
+            List<ExportConfig.Target> out = new ArrayList<>();
+            for (ExportConfig.Target t : targets) {
+                List<ExportConfig.Lun> luns = new ArrayList<>();
+                for (ExportConfig.Lun l : t.luns()) {
+                    exported.add(l.volume());
+                    String o = owners.get(l.volume());
+                    if ((o == null || !up.contains(o)) && !load.isEmpty()) {
+                        String next = rows.stream().filter(g -> load.containsKey(g.name()))
+                                .min(Comparator.comparing((GatewayTable.Row g) -> load.get(g.name()))
+                                        .thenComparingInt(GatewayTable.Row::group))
+                                .orElseThrow().name();
+                        load.merge(next, 1, Integer::sum);
+                        GatewayTable.setOwner(c, l.volume(), next);
+                        if (o != null) {
+                            log.warn("[gateways] {} moves from {} (down: silent for {} s) to {}", l.volume(), o,
+                                    downAfter.toSeconds(), next);
+                        }
+                        o = next;
+                    }
+                    luns.add(new ExportConfig.Lun(l.lun(), l.volume(), o));
+                }
+                out.add(new ExportConfig.Target(t.iqn(), t.initiator(), t.chapUser(), t.chapSecret(), t.mutualUser(),
+                        t.mutualSecret(), luns));
+            }
+            for (String v : owners.keySet()) {
+                if (!exported.contains(v)) {
+                    GatewayTable.dropOwner(c, v);
+                }
+            }
+            List<ExportConfig.Gateway> gateways = rows.stream()
+                    .map(g -> new ExportConfig.Gateway(g.name(), g.group(), g.portal(), up.contains(g.name()))).toList();
+            return new ExportConfig(gateways, out);
+        });
+    }
+
+    /** Every gateway with its state and the volumes it owns. */
+    public synchronized List<View> list() {
+        return inventory.transaction(c -> {
+            Instant now = clock.instant();
+            Map<String, List<String>> owns = new HashMap<>();
+            GatewayTable.owners(c).forEach((v, g) -> owns.computeIfAbsent(g, k -> new ArrayList<>()).add(v));
+            return GatewayTable.all(c).stream().map(g -> new View(g.name(), g.group(), g.portal(), g.clientAddress(),
+                    g.lastSeen(), !g.lastSeen().isBefore(now.minus(downAfter)), owns.getOrDefault(g.name(), List.of())))
+                    .toList();
+        });
+    }
+}

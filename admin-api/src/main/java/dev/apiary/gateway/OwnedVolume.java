@@ -1,0 +1,145 @@
+package dev.apiary.gateway;
+
+import dev.apiary.lun.Volume;
+import dev.apiary.lun.rbd.RbdVolume;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/**
+ * A volume as one gateway exports it, with this gateway's ownership of it. The owner holds the
+ * volume's exclusive lock (on RBD; a file volume has one gateway, which always owns it). A write
+ * reaching a gateway that does not own the volume means the initiator lost its path to the owner
+ * (dm-multipath sends I/O to the active/optimized path while it has one, and a worker's LUNs have
+ * one initiator): the gateway claims the volume first, fencing the old owner, as LIO's tcmu-runner
+ * does for an implicit ALUA transition (SPC-4 §5.15.2.2), and tells the API node with its next
+ * heartbeat. Reads need no lock and pass straight through.
+ */
+public final class OwnedVolume implements Volume {
+    /** How long a fenced client stays blocklisted: Ceph's own default for a broken lock's owner. */
+    static final Duration FENCE_FOR = Duration.ofHours(1);
+
+    private final Volume volume;
+    private final Consumer<OwnedVolume> claimed;
+    private volatile boolean owner;
+    /** The configuration names this gateway the owner (its lock may still be on the way). */
+    private volatile boolean assigned;
+    /** Owned by this gateway's own claim, not yet confirmed by the API node's configuration. */
+    private volatile boolean claim;
+
+    /** {@code claimed} hears of each claim this gateway makes on its own. */
+    public OwnedVolume(Volume volume, Consumer<OwnedVolume> claimed) {
+        this.volume = volume;
+        this.claimed = claimed;
+    }
+
+    public Volume volume() {
+        return volume;
+    }
+
+    public boolean owner() {
+        return owner;
+    }
+
+    /** Whether this gateway owns the volume by its own claim, which the API node has not confirmed yet. */
+    public boolean claim() {
+        return claim;
+    }
+
+    /** What the configuration says: whether this gateway is the owner. */
+    public void assign(boolean mine) {
+        assigned = mine;
+    }
+
+    /** The configuration names this gateway the owner: take the lock (over from a dead owner, if need be). */
+    public synchronized void acquire() throws IOException {
+        if (volume instanceof RbdVolume rbd) {
+            rbd.takeOver(FENCE_FOR);
+        }
+        owner = true;
+        claim = false;
+    }
+
+    /** The configuration names another owner: let the lock go (it may be lost already, if we were fenced). */
+    public synchronized void release() throws IOException {
+        if (!owner) {
+            return;
+        }
+        owner = false;
+        claim = false;
+        if (volume instanceof RbdVolume rbd) {
+            rbd.lockRelease();
+        }
+    }
+
+    private void writing() throws IOException {
+        if (!owner) {
+            synchronized (this) {
+                if (!owner) {
+                    if (volume instanceof RbdVolume rbd) {
+                        rbd.takeOver(FENCE_FOR);
+                    }
+                    owner = true;
+                    if (!assigned) {
+                        claim = true;
+                        claimed.accept(this);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return volume.name();
+    }
+
+    @Override
+    public long size() {
+        return volume.size();
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        volume.read(offset, dst);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        writing();
+        volume.write(offset, src, fua);
+    }
+
+    @Override
+    public void flush() throws IOException {
+        writing();
+        volume.flush();
+    }
+
+    @Override
+    public void unmap(long offset, long length) throws IOException {
+        writing();
+        volume.unmap(offset, length);
+    }
+
+    @Override
+    public boolean isDeallocated(long offset, long length) throws IOException {
+        return volume.isDeallocated(offset, length);
+    }
+
+    @Override
+    public boolean readOnly() {
+        return volume.readOnly();
+    }
+
+    @Override
+    public void resize(long newSize) throws IOException {
+        volume.resize(newSize);
+    }
+
+    @Override
+    public void close() throws IOException {
+        volume.close();
+    }
+}
