@@ -30,7 +30,7 @@ import java.util.Optional;
  */
 public final class RbdStore implements VolumeStore {
     private final RbdConfig config;
-    private final Rados rados;
+    private volatile Rados rados;
     private final long waitLimitNanos;
     private final Map<String, RbdVolume> open = new HashMap<>();
 
@@ -70,6 +70,51 @@ public final class RbdStore implements VolumeStore {
      */
     public void blocklist(String clientAddress, Duration expire) throws IOException {
         rados.blocklist(clientAddress, (int) Math.max(1, expire.toSeconds()));
+    }
+
+    /**
+     * Whether the cluster fenced this connection (its address is on the OSD blocklist): then every
+     * I/O on it fails, and only {@link #reconnect} serves again. Asks the monitors.
+     */
+    public boolean fenced() throws IOException {
+        String me = rados.address();
+        String json = rados.monCommand("{\"prefix\": \"osd blocklist ls\", \"format\": \"json\"}");
+        for (com.fasterxml.jackson.databind.JsonNode e : new com.fasterxml.jackson.databind.ObjectMapper().readTree(json)) {
+            if (me.equals(e.path("addr").asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A new connection (a new client address, which no blocklist names) with every open volume
+     * reopened on it: how a gateway that another one fenced serves again, as tcmu-runner reopens
+     * its device after a blocklist. The locks the old connection held are lost. On failure the
+     * old connection stays.
+     */
+    public synchronized void reconnect() throws IOException {
+        Rados fresh = Rados.connect(config);
+        java.util.Map<RbdVolume, Image> images = new java.util.HashMap<>();
+        try {
+            for (RbdVolume v : open.values()) {
+                images.put(v, Image.open(fresh, v.name, false));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Image i : images.values()) {
+                try {
+                    i.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // closing what was just opened
+                }
+            }
+            fresh.close();
+            throw e;
+        }
+        Rados old = rados;
+        rados = fresh;
+        images.forEach(RbdVolume::reopen);
+        old.close();
     }
 
     String monCommand(String json) throws IOException {

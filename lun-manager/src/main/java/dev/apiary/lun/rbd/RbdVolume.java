@@ -30,7 +30,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class RbdVolume implements Volume {
     final String name;
-    final Image image;
+    volatile Image image; // swapped by reopen; the store reads it for control calls
     private final RbdStore store;
     private final long waitLimitNanos;
     /** I/O holds it shared; close holds it exclusively, so no aio is submitted on a closed image. */
@@ -57,11 +57,18 @@ public final class RbdVolume implements Volume {
     @Override
     public long size() {
         try {
-            return guarded(image::size, "size of " + image.spec);
+            lastSize = guarded(image::size, "size of " + image.spec);
         } catch (IOException e) {
-            throw new IllegalStateException(e.getMessage(), e);
+            if (lastSize < 0) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+            // Fenced or cut off from the cluster: the size it had. The I/O that follows fails with
+            // the reason, which the target reports as such (not as a medium error of a size query).
         }
+        return lastSize;
     }
+
+    private volatile long lastSize = -1;
 
     @FunctionalInterface
     private interface HandleCall<T> {
@@ -197,7 +204,7 @@ public final class RbdVolume implements Volume {
         return owner.getValue() != 0;
     }
 
-    /** Who holds the exclusive lock, as librbd names them (e.g. "client.4123"); empty if nobody. */
+    /** Who holds the exclusive lock, by client address as librbd names them (e.g. "10.0.0.2:0/3012345678"); empty if nobody. */
     public List<String> lockOwners() throws IOException {
         for (long max = 4; ; ) {
             LongByReference n = new LongByReference(max);
@@ -232,24 +239,35 @@ public final class RbdVolume implements Volume {
     }
 
     /**
-     * Takes the lock over from whoever holds it (a gateway that died or that the initiator can no
-     * longer reach): blocklists the holder's client for {@code fenceFor}, so nothing it still has in
-     * flight lands afterwards, breaks its lock and takes it. Nothing to do if this handle holds it.
+     * Takes the lock over from whoever holds it: blocklists the holder's client for {@code
+     * fenceFor}, so nothing it still has in flight lands afterwards, breaks its lock and takes it.
+     * Nothing to do if this handle holds it. Unless {@code evenIfAlive}, a holder that still
+     * watches the image (a live client, or one dead for less than the OSDs' watch timeout) keeps
+     * it: IN_USE. An initiator writing through this gateway is reason enough to take it even then
+     * (it lost its path to the holder); an owner assigned by the control plane waits. Returns the
+     * holders whose locks it broke (librbd blocklists each as it breaks its lock).
      */
-    public void takeOver(Duration fenceFor) throws IOException {
+    public List<String> takeOver(Duration fenceFor, boolean evenIfAlive) throws IOException {
         if (isLockOwner()) {
-            return;
+            return List.of();
         }
         List<Watcher> watchers = watchers();
+        List<String> broken = new ArrayList<>();
         for (String owner : lockOwners()) {
-            for (Watcher w : watchers) {
-                if (owner.equals("client." + w.clientId())) {
-                    store.blocklist(w.address(), fenceFor);
-                }
+            // librbd names a lock's owner by its client address, as watchers are named.
+            List<Watcher> holder = watchers.stream().filter(w -> owner.equals(w.address())).toList();
+            if (!holder.isEmpty() && !evenIfAlive) {
+                throw new StoreException(Reason.IN_USE, "volume " + name + ": the exclusive lock is held by " + owner
+                        + ", which still watches the image");
+            }
+            for (Watcher w : holder) {
+                store.blocklist(w.address(), fenceFor);
             }
             lockBreak(owner);
+            broken.add(owner + (holder.isEmpty() ? " (no longer watching)" : " (still watching)"));
         }
         lockAcquire();
+        return broken;
     }
 
     /** Clients with the image open read-write, with the addresses a blocklist entry names. */
@@ -260,6 +278,30 @@ public final class RbdVolume implements Volume {
     @Override
     public void close() throws IOException {
         store.release(this);
+    }
+
+    /**
+     * The store reconnected (its old client was fenced): from now on this volume is {@code fresh},
+     * the image opened on the new connection. The old handle is closed; what it fails to flush
+     * could not have landed anyway, for Ceph refuses its client. Locks it held are lost.
+     */
+    void reopen(Image fresh) {
+        closing.writeLock().lock();
+        try {
+            Image old = image;
+            if (closed) {
+                old = fresh;
+            } else {
+                image = fresh;
+            }
+            try {
+                old.close();
+            } catch (IOException | RuntimeException e) {
+                // a fenced client cannot flush or release: expected
+            }
+        } finally {
+            closing.writeLock().unlock();
+        }
     }
 
     /** Called by the store when the last handle is closed: waits for I/O in flight, flushes, closes. */
