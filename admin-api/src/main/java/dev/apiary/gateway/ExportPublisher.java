@@ -11,6 +11,7 @@ import dev.apiary.iscsi.scsi.PortGroups;
 import dev.apiary.lun.CountingVolume;
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.VolumeStore;
+import dev.apiary.lun.rbd.RbdStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -58,6 +59,9 @@ public final class ExportPublisher {
         return t;
     });
     private ExportConfig current = new ExportConfig(List.of(), List.of());
+    /** Volumes with a lock call under way, and those whose last one failed (logged once). */
+    private final Set<OwnedVolume> busy = ConcurrentHashMap.newKeySet(), waiting = ConcurrentHashMap.newKeySet();
+    private volatile boolean fenced;
 
     /** A node that is its own only gateway (one process, the file store). */
     public ExportPublisher(TargetServer target, VolumeStore store) {
@@ -135,7 +139,10 @@ public final class ExportPublisher {
         log.info("[fleet] exporting {} worker target(s)", exports.size());
     }
 
-    /** Takes the locks of the volumes the configuration gives this gateway and lets the others go. */
+    /**
+     * Takes the locks of the volumes the configuration gives this gateway and lets the others go.
+     * A lock still held by a live gateway is tried again at the next {@link #tick}.
+     */
     private void own(ExportConfig config) {
         for (ExportConfig.Target t : config.targets()) {
             for (ExportConfig.Lun l : t.luns()) {
@@ -143,10 +150,10 @@ public final class ExportPublisher {
                 v.assign(gateway.equals(l.owner()));
                 if (gateway.equals(l.owner())) {
                     claims.remove(l.volume());
-                    if (!v.owner() || v.claim()) {
+                    if ((!v.owner() || v.claim()) && busy.add(v)) {
                         locks.execute(() -> lockCall(v, true));
                     }
-                } else if (v.owner() && !v.claim()) {
+                } else if (v.owner() && !v.claim() && busy.add(v)) {
                     locks.execute(() -> lockCall(v, false));
                 }
             }
@@ -156,26 +163,66 @@ public final class ExportPublisher {
     private void lockCall(OwnedVolume v, boolean acquire) {
         try {
             if (acquire) {
-                v.acquire();
-                log.info("[gateway] {} owns {} now", gateway, v.name());
+                List<String> broken = v.acquire();
+                log.info("[gateway] {} owns {} now{}", gateway, v.name(), broken.isEmpty() ? ""
+                        : " (broke the lock of " + String.join(", ", broken) + " and fenced it)");
             } else {
                 v.release();
                 log.info("[gateway] {} let {} go to its new owner", gateway, v.name());
             }
+            waiting.remove(v);
+        } catch (dev.apiary.lun.VolumeFencedException e) {
+            fenced = true; // the next tick reconnects
         } catch (IOException | RuntimeException e) {
-            log.warn("[gateway] {} {}: {}", acquire ? "taking" : "releasing", v.name(), e.getMessage());
+            if (waiting.add(v)) { // once, not every second while a live holder keeps it
+                log.warn("[gateway] {} {}: {}", acquire ? "taking" : "releasing", v.name(), e.getMessage());
+            }
+        } finally {
+            busy.remove(v);
         }
         synchronized (this) {
             setPortGroups();
         }
     }
 
-    /** A write came through this gateway to a volume it did not own: it owns it now (see {@link OwnedVolume}). */
-    private void claimed(OwnedVolume v) {
-        String volume = owned.entrySet().stream().filter(e -> e.getValue() == v).map(Map.Entry::getKey).findFirst()
-                .orElse(v.name());
-        claims.add(volume);
-        log.warn("[gateway] {} took {} over: an initiator wrote through this gateway", gateway, v.name());
+    /**
+     * Once a second (the heartbeat): a gateway that Ceph fenced (another took its LUNs over while it
+     * hung) reconnects with a new client and serves again; then locks still due are tried again.
+     */
+    public void tick() {
+        if (store instanceof RbdStore rbd) {
+            try {
+                if (fenced || rbd.fenced()) {
+                    log.warn("[gateway] {} was fenced in Ceph (another gateway took its LUNs over): reconnecting",
+                            gateway);
+                    synchronized (this) {
+                        rbd.reconnect();
+                        owned.values().forEach(OwnedVolume::lost);
+                        claims.clear();
+                        fenced = false;
+                        setPortGroups();
+                    }
+                    log.info("[gateway] {} serves again as Ceph client {}", gateway, rbd.clientAddress());
+                }
+            } catch (IOException | RuntimeException e) {
+                log.warn("[gateway] {}: checking for or recovering from a fence: {}", gateway, e.getMessage());
+                return;
+            }
+        }
+        synchronized (this) {
+            own(current);
+        }
+    }
+
+    /** A write came through this gateway to a volume whose lock it did not hold: it holds it now (see {@link OwnedVolume}). */
+    private void claimed(OwnedVolume v, List<String> broken) {
+        String fenced = broken.isEmpty() ? "" : " (broke the lock of " + String.join(", ", broken) + " and fenced it)";
+        if (!v.claim()) {
+            log.info("[gateway] {} owns {} now: an initiator wrote through this gateway{}", gateway, v.name(), fenced);
+            return; // the configuration's choice already
+        }
+        claims.add(v.storeName());
+        log.warn("[gateway] {} took {} over: an initiator wrote through this gateway{}", gateway, v.name(), fenced);
         locks.execute(() -> {
             synchronized (this) {
                 setPortGroups();
@@ -251,7 +298,7 @@ public final class ExportPublisher {
 
     private LogicalUnit open(String volume) {
         try {
-            OwnedVolume v = new OwnedVolume(store.open(volume), this::claimed);
+            OwnedVolume v = new OwnedVolume(volume, store.open(volume), this::claimed);
             owned.put(volume, v);
             return new LogicalUnit(new CountingVolume(v), LunIdentity.fromSerial(volume), 512);
         } catch (IOException e) {

@@ -111,6 +111,7 @@ public final class GatewayAgent implements AutoCloseable {
                         e.getMessage());
             }
         }
+        publisher.tick(); // with or without the API node: fences and locks are Ceph's business
     }
 
     /** One heartbeat; returns the digest of the configuration the API node wants served. */

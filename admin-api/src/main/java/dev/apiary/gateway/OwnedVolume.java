@@ -5,7 +5,8 @@ import dev.apiary.lun.rbd.RbdVolume;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.function.Consumer;
+import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * A volume as one gateway exports it, with this gateway's ownership of it. The owner holds the
@@ -21,17 +22,27 @@ public final class OwnedVolume implements Volume {
     static final Duration FENCE_FOR = Duration.ofHours(1);
 
     private final Volume volume;
-    private final Consumer<OwnedVolume> claimed;
+    private final String storeName;
+    private final BiConsumer<OwnedVolume, List<String>> claimed;
     private volatile boolean owner;
     /** The configuration names this gateway the owner (its lock may still be on the way). */
     private volatile boolean assigned;
     /** Owned by this gateway's own claim, not yet confirmed by the API node's configuration. */
     private volatile boolean claim;
 
-    /** {@code claimed} hears of each claim this gateway makes on its own. */
-    public OwnedVolume(Volume volume, Consumer<OwnedVolume> claimed) {
+    /**
+     * {@code claimed} hears of each lock this gateway takes because a write came through it, with
+     * the holders it fenced; {@link #claim()} says whether the configuration named another owner.
+     */
+    public OwnedVolume(String storeName, Volume volume, BiConsumer<OwnedVolume, List<String>> claimed) {
+        this.storeName = storeName;
         this.volume = volume;
         this.claimed = claimed;
+    }
+
+    /** The volume's name in the store (what the configuration names). */
+    public String storeName() {
+        return storeName;
     }
 
     public Volume volume() {
@@ -52,13 +63,15 @@ public final class OwnedVolume implements Volume {
         assigned = mine;
     }
 
-    /** The configuration names this gateway the owner: take the lock (over from a dead owner, if need be). */
-    public synchronized void acquire() throws IOException {
-        if (volume instanceof RbdVolume rbd) {
-            rbd.takeOver(FENCE_FOR);
-        }
+    /**
+     * The configuration names this gateway the owner: take the lock, over from a dead owner if need
+     * be; a holder that is still alive keeps it (IN_USE) until it lets go or dies.
+     */
+    public synchronized List<String> acquire() throws IOException {
+        List<String> broken = volume instanceof RbdVolume rbd ? rbd.takeOver(FENCE_FOR, false) : List.of();
         owner = true;
         claim = false;
+        return broken;
     }
 
     /** The configuration names another owner: let the lock go (it may be lost already, if we were fenced). */
@@ -73,18 +86,20 @@ public final class OwnedVolume implements Volume {
         }
     }
 
+    /** Ceph fenced this gateway and it reconnected: whatever lock it held is gone. */
+    public synchronized void lost() {
+        owner = false;
+        claim = false;
+    }
+
     private void writing() throws IOException {
         if (!owner) {
             synchronized (this) {
                 if (!owner) {
-                    if (volume instanceof RbdVolume rbd) {
-                        rbd.takeOver(FENCE_FOR);
-                    }
+                    List<String> broken = volume instanceof RbdVolume rbd ? rbd.takeOver(FENCE_FOR, true) : List.of();
                     owner = true;
-                    if (!assigned) {
-                        claim = true;
-                        claimed.accept(this);
-                    }
+                    claim = !assigned;
+                    claimed.accept(this, broken);
                 }
             }
         }

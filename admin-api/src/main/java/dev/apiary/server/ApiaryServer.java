@@ -178,6 +178,7 @@ public final class ApiaryServer implements AutoCloseable {
             try {
                 gateways.heard(me, portal, client.get(), exports.claims());
                 fleet.publish();
+                exports.tick();
             } catch (RuntimeException e) {
                 log.warn("[gateway] heartbeat: {}", e.toString());
             }
