@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# up.sh - a real Ceph cluster on 127.0.0.1 for the RBD store's tests: 1 mon, 1 mgr and 3 bluestore
+# up.sh - a real Ceph cluster on 127.0.0.1 (or APIARY_CEPH_ADDR) for the RBD store's tests: 1 mon, 1 mgr and 3 bluestore
 # OSDs on sparse files, cephx on, pool "rbd" with size 3 / min_size 2.
 #
 # Usage: up.sh [--fresh]
@@ -9,6 +9,9 @@
 #
 # Environment (defaults in brackets):
 #   APIARY_CEPH_DIR         data, config, keyrings, pid files and logs   [/tmp/apiary-ceph]
+#   APIARY_CEPH_ADDR        the address every daemon binds: an address of this host's own, e.g. of
+#                           a bridge the caller made, so gateways in network namespaces on that
+#                           bridge reach the cluster too                  [127.0.0.1]
 #   APIARY_CEPH_MON_PORT    mon msgr2 port                               [13300]
 #   APIARY_CEPH_MON_V1_PORT mon legacy msgr1 port                        [16789]
 #   APIARY_CEPH_PORT_MIN    first port for the mgr and OSDs              [16800]
@@ -33,6 +36,8 @@ elapsed() { local m; m=$(ms); printf '%d.%d' $((m / 1000)) $((m % 1000 / 100)); 
 
 here=$(cd "$(dirname "$0")" && pwd)
 D=${APIARY_CEPH_DIR:-/tmp/apiary-ceph}
+addr=${APIARY_CEPH_ADDR:-127.0.0.1}
+[[ $addr =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "APIARY_CEPH_ADDR is not an IPv4 address: $addr"
 mon_port=${APIARY_CEPH_MON_PORT:-13300}
 mon_v1_port=${APIARY_CEPH_MON_V1_PORT:-16789}
 port_min=${APIARY_CEPH_PORT_MIN:-16800}
@@ -95,9 +100,9 @@ write_conf() {
   cat >"$conf" <<CONF
 [global]
 fsid = $1
-mon_host = [v2:127.0.0.1:$mon_port,v1:127.0.0.1:$mon_v1_port]
-public_addr = 127.0.0.1
-cluster_addr = 127.0.0.1
+mon_host = [v2:$addr:$mon_port,v1:$addr:$mon_v1_port]
+public_addr = $addr
+cluster_addr = $addr
 ms_bind_ipv6 = false
 ms_bind_port_min = $port_min
 ms_bind_port_max = $port_max
@@ -175,7 +180,7 @@ create() {
       --cap mon 'allow profile osd' --cap mgr 'allow profile osd' --cap osd 'allow *' >/dev/null
   done
   chmod 600 "$keyring" "$client_keyring"
-  monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port,v1:127.0.0.1:$mon_v1_port]" \
+  monmaptool --create --fsid "$fsid" --addv a "[v2:$addr:$mon_port,v1:$addr:$mon_v1_port]" \
     "$D/monmap" >/dev/null
   "${clean_env[@]}" ceph-mon --mkfs -i a -c "$conf" --monmap "$D/monmap" --keyring "$keyring" \
     >>"$D/log/mkfs.out" 2>&1 || die "ceph-mon --mkfs failed; see $D/log/mkfs.out"

@@ -48,7 +48,16 @@ class ServeIT {
 
         /** Any apiary command the same way (e.g. one that prints as it goes): stdout queued, stderr to {@code log}. */
         static Server launch(Path log, List<String> jvmArgs, List<String> args) throws Exception {
-            List<String> cmd = Tools.apiary(jvmArgs, args);
+            return launchIn(null, log, jvmArgs, args);
+        }
+
+        /** The same in network namespace {@code netns} ({@code ip netns exec} execs: the process is apiary's JVM). */
+        static Server launchIn(String netns, Path log, List<String> jvmArgs, List<String> args) throws Exception {
+            List<String> cmd = new ArrayList<>();
+            if (netns != null) {
+                cmd.addAll(List.of("ip", "netns", "exec", netns));
+            }
+            cmd.addAll(Tools.apiary(jvmArgs, args));
             Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
             Thread t = new Thread(() -> {

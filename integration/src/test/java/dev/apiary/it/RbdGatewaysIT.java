@@ -1,0 +1,329 @@
+package dev.apiary.it;
+
+import static dev.apiary.it.ServeIT.field;
+import static dev.apiary.it.ServeIT.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.apiary.it.ServeIT.Login;
+import dev.apiary.it.ServeIT.Server;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two gateways in two network namespaces export one worker's LUNs from the Ceph pool; an
+ * initiator in a third (libiscsi, multipath-writer.c) has a path to each, as dm-multipath would.
+ * The owner of the data LUN freezes (SIGSTOP) under write load: the initiator carries on through
+ * the other gateway, which takes the LUN over and fences the frozen one in Ceph; every
+ * acknowledged write reads back, and a late write through the frozen gateway, woken, is refused.
+ *
+ * <p>The namespaces hang off the bridge run-tests' Ceph phase puts the cluster's address on
+ * (APIARY_CEPH_BRIDGE), so gateways in them reach Ceph; runs only in that phase.
+ */
+class RbdGatewaysIT {
+    static final String GW1 = "10.79.250.11", GW2 = "10.79.250.12", INITIATOR = "10.79.250.20";
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private final Ceph ceph = Ceph.fromEnv();
+    private final String bridge = System.getenv("APIARY_CEPH_BRIDGE");
+    private final long pid = ProcessHandle.current().pid();
+    private final String ns = "gateways-it-" + pid;
+    private final List<String> netns = new ArrayList<>();
+    private final List<Server> servers = new ArrayList<>();
+
+    @BeforeEach
+    void network() {
+        assumeTrue(ceph != null && bridge != null, "no Ceph cluster on a bridge (CEPH_CONF, APIARY_CEPH_BRIDGE)");
+        assertThat(ceph.rbd("namespace", "create", "rbd/" + ns).exit()).isZero();
+        int i = 0;
+        for (String address : List.of(GW1, GW2, INITIATOR)) {
+            String n = "apx-gw" + (++i) + "-" + pid;
+            ip("netns", "add", n);
+            netns.add(n);
+            ip("-n", n, "link", "set", "lo", "up");
+            String host = "apxg" + i + "-" + (pid % 100000);
+            ip("link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", n);
+            ip("link", "set", host, "master", bridge, "up");
+            ip("-n", n, "addr", "add", address + "/24", "dev", "eth0");
+            ip("-n", n, "link", "set", "eth0", "up");
+        }
+    }
+
+    @AfterEach
+    void cleanUp(org.junit.jupiter.api.TestInfo test) throws Exception {
+        // The gateways' logs outlive the temporary directory, for whoever looks at a failure.
+        Path keep = Path.of("target", "rbd-gateways-it", test.getTestMethod().map(m -> m.getName()).orElse("test"));
+        Files.createDirectories(keep);
+        try (var logs = Files.newDirectoryStream(dir, "*.log")) {
+            for (Path log : logs) {
+                Files.copy(log, keep.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        for (Server s : servers) {
+            s.process().toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            Tools.run(Duration.ofSeconds(10), "kill", "-CONT", Long.toString(s.process().pid()));
+            s.close();
+        }
+        for (String n : netns) {
+            Tools.run(Duration.ofSeconds(30), "ip", "netns", "del", n); // its veth goes with it
+        }
+        if (ceph == null || bridge == null) {
+            return;
+        }
+        List<String> images = new ArrayList<>(List.of(ceph.rbd("ls", "rbd/" + ns).out().split("\\s+")));
+        images.removeIf(String::isBlank);
+        images.sort((a, b) -> Boolean.compare(a.equals("golden"), b.equals("golden")));
+        for (String image : images) {
+            String spec = "rbd/" + ns + "/" + image;
+            ceph.rbd("snap", "unprotect", spec + "@v1");
+            ceph.rbd("snap", "purge", "--no-progress", spec);
+            ceph.rbd("rm", "--no-progress", spec);
+        }
+        ceph.rbd("namespace", "remove", "rbd/" + ns);
+    }
+
+    /** The fleet on two gateways: gw1 the API node, gw2 joined to it; one worker, root owned by gw1, data by gw2. */
+    record Fleet(Server gw1, Server gw2, String[] api, Login login, String root, String data, String gw1Client,
+            String gw2Client) {}
+
+    private Fleet fleet() throws Exception {
+        String spec = "rbd/" + ns + "/golden";
+        Path raw = dir.resolve("golden.raw");
+        byte[] golden = new byte[8 << 20];
+        new Random(7).nextBytes(golden);
+        Files.write(raw, golden);
+        assertThat(ceph.rbd("import", "--no-progress", raw.toString(), spec).exit()).isZero();
+        assertThat(ceph.rbd("snap", "create", spec + "@v1").exit()).isZero();
+        assertThat(ceph.rbd("snap", "protect", spec + "@v1").exit()).isZero();
+        String store = "store: {type: rbd, conf: \"%s\", keyring: \"%s\", pool: rbd, namespace: \"%s\", timeout: 20s}"
+                .formatted(ceph.conf(), ceph.keyring(), ns);
+
+        // The API node, gateway gw1.
+        Path data1 = dir.resolve("gw1");
+        Files.writeString(dir.resolve("gw1.yaml"), """
+                target: {listen: "%s:3260", portals: ["%s:3260", "%s:3260"], warmup: 0}
+                fleet: {enrollment: auto, image: golden@v1, data-size: 32M}
+                pxe: {dhcp: off, address: %s, http-port: 8080, tftp-port: 0}
+                api: {listen: "%s:8443"}
+                gateway: {name: gw1}
+                %s
+                """.formatted(GW1, GW1, GW2, GW1, GW1, store));
+        Server gw1 = start(0, "gw1", data1, dir.resolve("gw1.yaml"));
+        String ready1 = gw1.awaitReady();
+        String token = StoreIT.apiary("token", "create", "--data", data1.toString(), "gateways-it").out().trim();
+        String[] api = {"--api", field(ready1, "api"), "--data", data1.toString(), "--token", token};
+
+        // Gateway gw2 joins it.
+        Files.writeString(dir.resolve("gw2.token"), token + "\n");
+        Files.writeString(dir.resolve("gw2.yaml"), """
+                target: {listen: "%s:3260", warmup: 0}
+                gateway: {name: gw2, join: "%s", token: gw2.token, cacert: "%s"}
+                %s
+                """.formatted(GW2, field(ready1, "api"), data1.resolve("tls/api-cert.pem"), store));
+        Server gw2 = startGw2();
+        awaitGateways(api, g -> g.size() == 2 && g.stream().allMatch(x -> x.path("state").asText().equals("up")));
+
+        // A machine enrolls: root and data LUNs, one owner each, fewest first: the root on gw1, the data on gw2.
+        Login l = Login.of(get(field(ready1, "boot") + "/boot/52:54:00:cc:00:07"));
+        List<JsonNode> g = awaitGateways(api, x -> x.stream().allMatch(y -> y.path("owns").size() == 1));
+        assertThat(g).extracting(x -> x.path("name").asText()).containsExactly("gw1", "gw2");
+        String root = g.get(0).path("owns").get(0).asText(), data = g.get(1).path("owns").get(0).asText();
+        assertThat(root).endsWith("root");
+        assertThat(data).endsWith("data");
+        awaitLog(dir.resolve("gw1.log"), "gw1 owns rbd:rbd/" + ns + "/" + root + " now");
+        awaitLog(dir.resolve("gw2.log"), "gw2 owns rbd:rbd/" + ns + "/" + data + " now");
+        return new Fleet(gw1, gw2, api, l, root, data, g.get(0).path("clientAddress").asText(),
+                g.get(1).path("clientAddress").asText());
+    }
+
+    private Server startGw2() throws Exception {
+        Server gw2 = start(1, "gw2", dir.resolve("gw2-data"), dir.resolve("gw2.yaml"));
+        assertThat(gw2.awaitReady()).contains("gateway=gw2");
+        return gw2;
+    }
+
+    /**
+     * Writes 600 records through {@code first} (then {@code second} when it fails) to LUN {@code lun};
+     * after 100 are acknowledged, {@code freeze} stops (SIGSTOP: no FIN, no RST, as a hung node).
+     */
+    private String writeThrough(Fleet f, int lun, String first, String second, Server freeze) throws Exception {
+        Process w = new ProcessBuilder(List.of("ip", "netns", "exec", netns.get(2), writer.toString(), "write",
+                f.login().initiator(), f.login().target(), f.login().user(), f.login().password(), Integer.toString(lun),
+                first + ":3260", second + ":3260", "600", "120")).redirectErrorStream(true).start();
+        List<String> out = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(w.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                out.add(line);
+                if (line.equals("ACKED 100")) {
+                    signal("STOP", freeze);
+                }
+            }
+        }
+        assertThat(w.waitFor(150, TimeUnit.SECONDS)).isTrue();
+        String report = String.join("\n", out);
+        assertThat(w.exitValue()).as(report).isZero();
+        assertThat(report).containsPattern("FAILOVER seq=10[0-9] from=" + first + ":3260 to=" + second + ":3260 why=timeout")
+                .containsPattern("RESUMED seq=10[0-9] on=" + second + ":3260").contains("ACKED 600").contains("VERIFIED 600");
+        return report;
+    }
+
+    /** A write through {@code via} after it was fenced: refused by Ceph, so it lands nowhere. */
+    private void lateWriteIsRefused(Fleet f, int lun, String via, String survivor) {
+        Tools.Result poke = writer("poke", lun, via, "42");
+        assertThat(poke.out()).as(poke.all()).contains("STATUS ").doesNotContain("STATUS good");
+        Tools.Result verify = writer("verify", lun, survivor, "600");
+        assertThat(verify.out()).as(verify.all()).contains("VERIFIED 600");
+    }
+
+    private Tools.Result writer(String mode, int lun, String portal, String arg) {
+        return Tools.run(Duration.ofSeconds(60), "ip", "netns", "exec", netns.get(2), writer.toString(), mode,
+                fleet.login().initiator(), fleet.login().target(), fleet.login().user(), fleet.login().password(),
+                Integer.toString(lun), portal + ":3260", arg);
+    }
+
+    private String blocklist() {
+        return Tools.run(Duration.ofMinutes(1), "ceph", "-c", ceph.conf(), "-k", ceph.keyring(), "osd", "blocklist",
+                "ls").all();
+    }
+
+    private Path writer;
+    private Fleet fleet;
+
+    @Test
+    void whenAGatewayHangsTheApiNodeMovesItsLunsAndTheInitiatorCarriesOnThroughTheOther() throws Exception {
+        writer = compileWriter();
+        fleet = fleet();
+        writeThrough(fleet, 1, GW2, GW1, fleet.gw2());
+
+        // gw1 took the data LUN (the API node saw gw2 fall silent, or gw1 met the initiator's write
+        // first: whichever came first) and fenced gw2's Ceph client; the API shows gw2 down.
+        assertThat(Files.readString(dir.resolve("gw1.log"))).contains("gw1 owns rbd:rbd/" + ns + "/" + fleet.data()
+                + " now");
+        assertThat(blocklist()).contains(fleet.gw2Client());
+        awaitGateways(fleet.api(), g -> g.get(1).path("state").asText().equals("down")
+                && g.get(0).path("owns").size() == 2);
+
+        // gw2 wakes up: a late write through it is refused (Ceph fenced its client).
+        signal("CONT", fleet.gw2());
+        lateWriteIsRefused(fleet, 1, GW2, GW1);
+        assertThat(Files.readString(dir.resolve("gw2.log"))).contains("blocklisted");
+
+        // The gateways as the CLI shows them: both LUNs on gw1.
+        Tools.Result table = StoreIT.apiary(cat(new String[] {"gateways", "list"}, fleet.api()));
+        assertThat(table.out()).containsPattern("(?m)^gw1\\s+up\\s+" + GW1 + ":3260\\s+1\\s+2: ")
+                .containsPattern("(?m)^gw2\\s+\\S+\\s+" + GW2 + ":3260\\s+2\\s+-$");
+    }
+
+    @Test
+    void whenTheApiNodeHangsTheOtherGatewayTakesItsLunsOverOnTheInitiatorsWriteAndServesWhatItKnew()
+            throws Exception {
+        writer = compileWriter();
+        fleet = fleet();
+        writeThrough(fleet, 0, GW1, GW2, fleet.gw1());
+
+        // No API node to ask: gw2 kept serving its last configuration and claimed the root LUN
+        // itself when the initiator's write came through it, fencing gw1's Ceph client.
+        String log2 = Files.readString(dir.resolve("gw2.log"));
+        assertThat(log2).contains("does not answer").contains("gw2 took rbd:rbd/" + ns + "/" + fleet.root() + " over");
+        assertThat(blocklist()).contains(fleet.gw1Client());
+
+        // gw2 restarted while the API node is still away: it serves the configuration it kept.
+        fleet.gw2().close();
+        servers.remove(fleet.gw2());
+        Server again = startGw2();
+        assertThat(Files.readString(dir.resolve("gw2.log"))).contains("serving the configuration kept in");
+        Tools.Result verify = writer("verify", 0, GW2, "600");
+        assertThat(verify.out()).as(verify.all()).contains("VERIFIED 600");
+
+        // The API node wakes up: a late write through it is refused. Then it finds its Ceph client
+        // fenced, reconnects with a new one and serves again: both gateways up, the root LUN its
+        // own again (gw2's claim went with its restart), every record there through either path.
+        signal("CONT", fleet.gw1());
+        lateWriteIsRefused(fleet, 0, GW1, GW2);
+        awaitLog(dir.resolve("gw1.log"), "gw1 serves again as Ceph client");
+        List<JsonNode> g = awaitGateways(fleet.api(), x -> x.stream().allMatch(y -> y.path("state").asText().equals("up"))
+                && x.get(0).path("owns").toString().contains(fleet.root()));
+        assertThat(g.get(0).path("clientAddress").asText()).isNotEqualTo(fleet.gw1Client());
+        assertThat(writer("verify", 0, GW1, "600").out()).contains("VERIFIED 600");
+        assertThat(writer("verify", 0, GW2, "600").out()).contains("VERIFIED 600");
+        assertThat(again.process().isAlive()).isTrue();
+    }
+
+    private Server start(int i, String name, Path data, Path config) throws Exception {
+        Server s = Server.launchIn(netns.get(i), dir.resolve(name + ".log"), List.of(),
+                List.of("serve", "--data", data.toString(), "--config", config.toString()));
+        servers.add(s);
+        return s;
+    }
+
+    private List<JsonNode> awaitGateways(String[] api, java.util.function.Predicate<List<JsonNode>> until)
+            throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        String last = "";
+        while (Instant.now().isBefore(deadline)) {
+            Tools.Result r = StoreIT.apiary(cat(new String[] {"gateways", "list", "--json"}, api));
+            last = r.all();
+            if (r.exit() == 0) {
+                List<JsonNode> g = new ArrayList<>();
+                JSON.readTree(r.out()).path("items").forEach(g::add);
+                if (until.test(g)) {
+                    return g;
+                }
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("gateways never as expected: " + last);
+    }
+
+    private static void awaitLog(Path log, String text) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (!Files.readString(log).contains(text)) {
+            assertThat(Instant.now()).as("%s never said \"%s\"", log, text).isBefore(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private static void signal(String sig, Server s) {
+        Tools.Result r = Tools.run(Duration.ofSeconds(10), "kill", "-" + sig, Long.toString(s.process().pid()));
+        assertThat(r.exit()).as(r.all()).isZero();
+    }
+
+    private Path compileWriter() {
+        Path bin = dir.resolve("multipath-writer");
+        Tools.Result cc = Tools.run(Duration.ofMinutes(2), "gcc", "-O2", "-Wall", "-o", bin.toString(),
+                Path.of("src/test/c/multipath-writer.c").toAbsolutePath().toString(), "-liscsi");
+        assertThat(cc.exit()).as(cc.all()).isZero();
+        return bin;
+    }
+
+    private static void ip(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ip"));
+        cmd.addAll(List.of(args));
+        Tools.Result r = Tools.run(Duration.ofSeconds(30), cmd);
+        assertThat(r.exit()).as(String.join(" ", cmd) + ": " + r.all()).isZero();
+    }
+
+    private static String[] cat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+}
