@@ -17,11 +17,12 @@ import java.util.Optional;
  */
 public final class FleetBootDecision implements BootDecision {
     private final FleetService fleet;
-    private final List<SanbootTarget.Portal> portals;
+    private final java.util.function.Supplier<List<SanbootTarget.Portal>> portals;
 
-    public FleetBootDecision(FleetService fleet, List<SanbootTarget.Portal> portals) {
+    /** {@code portals}: every gateway's portal as it stands when a script is asked for, live ones first. */
+    public FleetBootDecision(FleetService fleet, java.util.function.Supplier<List<SanbootTarget.Portal>> portals) {
         this.fleet = fleet;
-        this.portals = List.copyOf(portals);
+        this.portals = portals;
     }
 
     @Override
@@ -88,7 +89,7 @@ public final class FleetBootDecision implements BootDecision {
         }
         fleet.seen(w, "asked for its boot script (" + w.state() + ")");
         return Optional.of(switch (w.state()) {
-            case READY -> ScriptRenderer.sanboot(new SanbootTarget(w.initiatorIqn(), w.targetIqn(), portals, 0,
+            case READY -> ScriptRenderer.sanboot(new SanbootTarget(w.initiatorIqn(), w.targetIqn(), portals.get(), 0,
                     w.chapUser(), fleet.chap(w).secret().reveal(), Optional.of(w.mutualUser()),
                     Optional.of(fleet.mutual(w).secret().reveal())));
             case PENDING -> ScriptRenderer.waitForApproval(w.name() + " is waiting for approval", 10);

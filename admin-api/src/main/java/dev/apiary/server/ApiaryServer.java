@@ -110,7 +110,7 @@ public final class ApiaryServer implements AutoCloseable {
             Vertx vertx = Vertx.vertx();
             started.add(() -> vertx.close().await());
             if (settings.pxe().isPresent()) {
-                pxe = new PxeServer(settings.pxe().get(), new FleetBootDecision(fleet, settings.portals()), vertx)
+                pxe = new PxeServer(settings.pxe().get(), new FleetBootDecision(fleet, () -> bootPortals(settings, gateways)), vertx)
                         .start();
                 started.add(pxe);
             }
@@ -184,6 +184,24 @@ public final class ApiaryServer implements AutoCloseable {
             }
         }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         return beat::shutdownNow;
+    }
+
+    /**
+     * What boot scripts name (iPXE tries them in order): the live gateways' portals, then the
+     * configured ones not among them, then the portals of gateways that are down.
+     */
+    static List<SanbootTarget.Portal> bootPortals(ServeSettings settings, GatewayRegistry gateways) {
+        java.util.LinkedHashSet<SanbootTarget.Portal> out = new java.util.LinkedHashSet<>();
+        List<GatewayRegistry.View> all = gateways.list();
+        all.stream().filter(GatewayRegistry.View::up).forEach(g -> out.add(portal(g.portal())));
+        out.addAll(settings.portals());
+        all.forEach(g -> out.add(portal(g.portal())));
+        return List.copyOf(out);
+    }
+
+    private static SanbootTarget.Portal portal(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return new SanbootTarget.Portal(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 
     /** This node's Ceph client address, as gateways report it (what fencing blocklists); none for a file store. */

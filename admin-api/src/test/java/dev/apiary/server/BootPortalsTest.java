@@ -1,0 +1,41 @@
+package dev.apiary.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.apiary.fleet.MovingClock;
+import dev.apiary.fleet.store.Inventory;
+import dev.apiary.gateway.GatewayRegistry;
+import dev.apiary.pxe.ipxe.SanbootTarget.Portal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Boot scripts name every gateway's portal, the live ones first, so iPXE does not wait on a dead one. */
+class BootPortalsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void liveGatewaysFirstThenTheConfiguredOnesThenTheDown() throws Exception {
+        Path f = dir.resolve("apiary.yaml");
+        Files.writeString(f, "target: {portals: [\"10.0.0.1:3260\", \"10.0.0.9:3260\"]}\n");
+        ServeSettings settings = ServeSettings.from(ConfigFile.load(f, ServeSettings.SECTIONS));
+        MovingClock clock = new MovingClock();
+        try (Inventory inventory = Inventory.open(dir)) {
+            GatewayRegistry gateways = new GatewayRegistry(inventory, clock, Duration.ofSeconds(5), true);
+            assertThat(ApiaryServer.bootPortals(settings, gateways))
+                    .containsExactly(new Portal("10.0.0.1", 3260), new Portal("10.0.0.9", 3260));
+            gateways.heard("gw1", "10.0.0.1:3260", null, Set.of());
+            gateways.heard("gw2", "10.0.0.2:3260", null, Set.of());
+            assertThat(ApiaryServer.bootPortals(settings, gateways)).containsExactly(new Portal("10.0.0.1", 3260),
+                    new Portal("10.0.0.2", 3260), new Portal("10.0.0.9", 3260));
+            clock.at(10);
+            gateways.heard("gw2", "10.0.0.2:3260", null, Set.of()); // gw1 silent for 10 s: down
+            assertThat(ApiaryServer.bootPortals(settings, gateways)).containsExactly(new Portal("10.0.0.2", 3260),
+                    new Portal("10.0.0.1", 3260), new Portal("10.0.0.9", 3260));
+        }
+    }
+}
