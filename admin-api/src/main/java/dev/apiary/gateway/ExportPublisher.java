@@ -116,7 +116,8 @@ public final class ExportPublisher {
             exports.add(new TargetExport(t.iqn(), new LunMap(luns), List.of(t.chap()), Optional.of(t.mutual()),
                     Set.of(t.initiator())));
         }
-        target.publish(new ExportTable(exports));
+        target.publish(new ExportTable(exports, config.gateways().stream().filter(ExportConfig.Gateway::up)
+                .map(g -> new ExportTable.Portal(g.portal(), g.group())).toList()));
         ExportConfig previous = current;
         current = config;
         for (Map.Entry<String, LogicalUnit> e : units.entrySet()) {

@@ -88,6 +88,26 @@ public final class RbdStore implements VolumeStore {
     }
 
     /**
+     * Whether the cluster refuses writes to this store's pool for want of space: the pool's quota
+     * reached (FULL_QUOTA) or the cluster full. librados does not fail such writes, it holds them
+     * until the op timeout; this says why they timed out. Asks the monitors.
+     */
+    public boolean poolFull() throws IOException {
+        com.fasterxml.jackson.databind.JsonNode osdmap = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(rados.monCommand("{\"prefix\": \"osd dump\", \"format\": \"json\"}"));
+        if (osdmap.path("flags").asText("").matches("(^|.*,)full(,.*|$)")) {
+            return true;
+        }
+        for (com.fasterxml.jackson.databind.JsonNode p : osdmap.path("pools")) {
+            if (p.path("pool_name").asText().equals(config.pool())) {
+                String flags = p.path("flags_names").asText("");
+                return flags.matches("(^|.*,)(full|full_quota)(,.*|$)");
+            }
+        }
+        return false;
+    }
+
+    /**
      * A new connection (a new client address, which no blocklist names) with every open volume
      * reopened on it: how a gateway that another one fenced serves again, as tcmu-runner reopens
      * its device after a blocklist. The locks the old connection held are lost. On failure the

@@ -8,6 +8,8 @@ import com.sun.jna.ptr.LongByReference;
 import dev.apiary.lun.StoreException;
 import dev.apiary.lun.StoreException.Reason;
 import dev.apiary.lun.Volume;
+import dev.apiary.lun.VolumeFullException;
+import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -122,13 +124,17 @@ public final class RbdVolume implements Volume {
         int len = src.remaining();
         if (len > 0) {
             String what = "writing " + len + " bytes at " + offset + " of " + image.spec;
-            if (src.isDirect()) {
-                Pointer p = Native.getDirectBufferPointer(src).share(src.position());
-                io(src, c -> LibRbd.rbd_aio_write(image.handle, offset, len, p, c), what);
-            } else {
-                Memory m = new Memory(len);
-                m.write(0, src.array(), src.arrayOffset() + src.position(), len);
-                io(m, c -> LibRbd.rbd_aio_write(image.handle, offset, len, m, c), what);
+            try {
+                if (src.isDirect()) {
+                    Pointer p = Native.getDirectBufferPointer(src).share(src.position());
+                    io(src, c -> LibRbd.rbd_aio_write(image.handle, offset, len, p, c), what);
+                } else {
+                    Memory m = new Memory(len);
+                    m.write(0, src.array(), src.arrayOffset() + src.position(), len);
+                    io(m, c -> LibRbd.rbd_aio_write(image.handle, offset, len, m, c), what);
+                }
+            } catch (VolumeTimeoutException e) {
+                throw fullOr(e);
             }
             src.position(src.limit());
         }
@@ -150,6 +156,22 @@ public final class RbdVolume implements Volume {
             io(null, c -> LibRbd.rbd_aio_write_zeroes(image.handle, offset, length, c, 0, 0),
                     "unmapping " + length + " bytes at " + offset + " of " + image.spec);
         }
+    }
+
+    /**
+     * A write that timed out against a full pool is a full volume (SPACE ALLOCATION FAILED), not a
+     * cluster that does not answer: librados holds writes to a full pool until the op timeout.
+     */
+    private IOException fullOr(VolumeTimeoutException e) {
+        try {
+            if (store.poolFull()) {
+                return new VolumeFullException(name + ": the pool " + store.config().pool()
+                        + " is full (its quota, or the cluster's full ratio): " + e.getMessage(), e);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // the monitors do not answer either: the timeout is the truth
+        }
+        return e;
     }
 
     /** Submits one aio while the image is open and waits for it; returns librbd's result. */

@@ -11,10 +11,23 @@ import java.util.Optional;
  * swaps it in atomically (DESIGN.md, data path); the data path only ever reads a snapshot.
  */
 public final class ExportTable {
+    /** A portal where the same targets are exported too (another gateway): HOST:PORT and its portal group tag. */
+    public record Portal(String address, int group) {}
+
     private final Map<String, TargetExport> byIqn;
     private final List<TargetExport> order;
+    private final List<Portal> portals;
 
     public ExportTable(Collection<TargetExport> targets) {
+        this(targets, List.of());
+    }
+
+    /**
+     * {@code portals}: every gateway's portal, this one's included; SendTargets names them all, so
+     * a multipath initiator discovers a path through each (RFC 7143 §13.3, Appendix C).
+     */
+    public ExportTable(Collection<TargetExport> targets, List<Portal> portals) {
+        this.portals = List.copyOf(portals);
         Map<String, TargetExport> m = new LinkedHashMap<>();
         for (TargetExport t : targets) {
             if (m.put(t.iqn(), t) != null) {
@@ -31,5 +44,9 @@ public final class ExportTable {
 
     public List<TargetExport> targets() {
         return order;
+    }
+
+    public List<Portal> portals() {
+        return portals;
     }
 }

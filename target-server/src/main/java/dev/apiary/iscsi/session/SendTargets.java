@@ -5,6 +5,7 @@ import dev.apiary.iscsi.pdu.InitiatorPdu.TextRequest;
 import dev.apiary.iscsi.pdu.RejectReason;
 import dev.apiary.iscsi.pdu.TargetPdu;
 import dev.apiary.iscsi.pdu.TargetPdu.TextResponse;
+import dev.apiary.iscsi.portal.ExportTable;
 import dev.apiary.iscsi.portal.TargetExport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -79,16 +80,25 @@ final class SendTargets {
                 conn.takeStatSn(), conn.expCmdSn(), conn.maxCmdSn(), data));
     }
 
-    /** "All" in a discovery session; in a normal session only its own target (§13.3). */
+    /**
+     * "All" in a discovery session; in a normal session only its own target (§13.3). Each target
+     * with the address this connection came to first, then every other gateway's portal.
+     */
     private void list(String value, StringBuilder text) {
         Session s = conn.session;
-        for (TargetExport t : conn.portal.exports().get().targets()) {
+        ExportTable table = conn.portal.exports().get();
+        for (TargetExport t : table.targets()) {
             boolean visible = s.discovery()
                     ? value.equals("All") && t.admits(s.initiatorName()) && s.chapUser().flatMap(t::account).isPresent()
                     : t.iqn().equals(s.targetName()) && (value.isEmpty() || value.equals(t.iqn()) || value.equals("All"));
             if (visible) {
                 text.append("TargetName=").append(t.iqn()).append('\0');
                 text.append("TargetAddress=").append(address()).append(',').append(conn.portal.portalGroupTag()).append('\0');
+                for (ExportTable.Portal p : table.portals()) {
+                    if (p.group() != conn.portal.portalGroupTag()) {
+                        text.append("TargetAddress=").append(p.address()).append(',').append(p.group()).append('\0');
+                    }
+                }
             }
         }
     }

@@ -81,4 +81,24 @@ class SendTargetsTest {
                     .hasSize(SHARED + 1).allMatch(a -> a.equals("127.0.0.1:" + target.port() + ",1"));
         }
     }
+
+    @Test
+    void everyGatewaysPortalIsListedWithItsGroupSoAMultipathInitiatorFindsEachPath() throws IOException {
+        ExportTable before = target.server.exports();
+        target.server.publish(new ExportTable(before.targets(), List.of(new ExportTable.Portal("127.0.0.1:"
+                + target.port(), 1), new ExportTable.Portal("10.0.0.2:3260", 2), new ExportTable.Portal("10.0.0.3:3260", 3))));
+        try (TestInitiator ini = target.connect()) {
+            LoginResult r = ini.login(INITIATOR, null, TargetFixture.USER, TargetFixture.SECRET, ChapAlgorithm.SHA256,
+                    null, Map.of());
+            assertThat(r.ok()).as("%s", r).isTrue();
+            List<Map.Entry<String, String>> st = ini.textSendTargets();
+            // Each target: its name, then the portal asked first, then the other gateways'.
+            assertThat(st.subList(0, 4)).containsExactly(Map.entry("TargetName", TargetFixture.IQN),
+                    Map.entry("TargetAddress", "127.0.0.1:" + target.port() + ",1"),
+                    Map.entry("TargetAddress", "10.0.0.2:3260,2"), Map.entry("TargetAddress", "10.0.0.3:3260,3"));
+            assertThat(st.stream().filter(e -> e.getKey().equals("TargetAddress"))).hasSize(3 * (SHARED + 1));
+        } finally {
+            target.server.publish(before);
+        }
+    }
 }
