@@ -31,13 +31,17 @@ public final class GatewayRegistry {
     private final Clock clock;
     private final Duration downAfter;
     private final boolean shared;
+    /** Heartbeats heard by this process; {@code stored}: when the inventory last recorded one. */
+    private final Map<String, Beat> beats = new HashMap<>();
+    private boolean changed = true;
+    private Set<String> lastUp = Set.of();
+
+    private record Beat(int group, String portal, String client, Instant at, Instant stored) {}
 
     /** A gateway as the API shows it. */
     public record View(String name, int group, String portal, Optional<String> clientAddress, Instant lastSeen,
             boolean up, List<String> owns) {}
 
-    /** What a heartbeat answers: the gateway's port group and the digest of the configuration to serve. */
-    public record Beat(int group, String digest) {}
 
     /**
      * @param shared whether other nodes can reach the volumes (an RBD pool): else only the API
@@ -64,8 +68,18 @@ public final class GatewayRegistry {
      * on its own ({@code claims}). Returns its port group (given at its first heartbeat, kept for good).
      */
     public synchronized int heard(String name, String portal, String clientAddress, Set<String> claims) {
+        Instant now = clock.instant();
+        Beat last = beats.get(name);
+        if (last != null && claims.isEmpty() && last.portal().equals(portal)
+                && java.util.Objects.equals(last.client(), clientAddress)
+                && last.stored().isAfter(now.minus(downAfter.dividedBy(2)))) {
+            beats.put(name, new Beat(last.group(), portal, clientAddress, now, last.stored()));
+            return last.group(); // nothing new: the inventory hears of it every downAfter/2
+        }
+        changed = true;
         return inventory.transaction(c -> {
-            GatewayTable.Row row = GatewayTable.heard(c, name, portal, clientAddress, clock.instant());
+            GatewayTable.Row row = GatewayTable.heard(c, name, portal, clientAddress, now);
+            beats.put(name, new Beat(row.group(), portal, clientAddress, now, now));
             Map<String, String> owners = GatewayTable.owners(c);
             for (String volume : claims) {
                 String was = owners.get(volume);
@@ -80,7 +94,33 @@ public final class GatewayRegistry {
 
     /** Forgets a gateway that was taken out of service. */
     public synchronized boolean remove(String name) {
+        beats.remove(name);
+        changed = true;
         return inventory.transaction(c -> GatewayTable.remove(c, name));
+    }
+
+    /**
+     * Whether the configuration may differ from the last one {@link #config} made: a gateway
+     * joined, changed, claimed a LUN, came up or went down. The API node republishes only then.
+     */
+    public synchronized boolean changed() {
+        if (changed) {
+            return true;
+        }
+        Instant now = clock.instant();
+        Set<String> up = new HashSet<>();
+        beats.forEach((name, b) -> {
+            if (!b.at().isBefore(now.minus(downAfter))) {
+                up.add(name);
+            }
+        });
+        return !up.equals(lastUp);
+    }
+
+    /** When a gateway was last heard of: this process's heartbeats, else the inventory's. */
+    private Instant lastSeen(GatewayTable.Row g) {
+        Beat b = beats.get(g.name());
+        return b != null && b.at().isAfter(g.lastSeen()) ? b.at() : g.lastSeen();
     }
 
     /**
@@ -94,10 +134,12 @@ public final class GatewayRegistry {
             List<GatewayTable.Row> rows = GatewayTable.all(c);
             Set<String> up = new HashSet<>();
             for (GatewayTable.Row g : rows) {
-                if (!g.lastSeen().isBefore(now.minus(downAfter))) {
+                if (!lastSeen(g).isBefore(now.minus(downAfter))) {
                     up.add(g.name());
                 }
             }
+            changed = false;
+            lastUp = Set.copyOf(up);
             Map<String, String> owners = GatewayTable.owners(c);
             Set<String> exported = new HashSet<>();
             Map<String, Integer> load = new HashMap<>();
@@ -152,7 +194,7 @@ public final class GatewayRegistry {
             Map<String, List<String>> owns = new HashMap<>();
             GatewayTable.owners(c).forEach((v, g) -> owns.computeIfAbsent(g, k -> new ArrayList<>()).add(v));
             return GatewayTable.all(c).stream().map(g -> new View(g.name(), g.group(), g.portal(), g.clientAddress(),
-                    g.lastSeen(), !g.lastSeen().isBefore(now.minus(downAfter)), owns.getOrDefault(g.name(), List.of())))
+                    lastSeen(g), !lastSeen(g).isBefore(now.minus(downAfter)), owns.getOrDefault(g.name(), List.of())))
                     .toList();
         });
     }

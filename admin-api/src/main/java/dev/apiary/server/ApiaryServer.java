@@ -177,7 +177,9 @@ public final class ApiaryServer implements AutoCloseable {
         beat.scheduleWithFixedDelay(() -> {
             try {
                 gateways.heard(me, portal, client.get(), exports.claims());
-                fleet.publish();
+                if (gateways.changed()) {
+                    fleet.publish();
+                }
                 exports.tick();
             } catch (RuntimeException e) {
                 log.warn("[gateway] heartbeat: {}", e.toString());
