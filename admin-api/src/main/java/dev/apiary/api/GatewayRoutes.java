@@ -23,12 +23,18 @@ public final class GatewayRoutes implements ApiServer.Routes {
     private final GatewayRegistry registry;
     private final FleetService fleet;
     private final String local;
+    private final java.util.function.Supplier<dev.apiary.gateway.ExportConfig> served;
 
-    /** {@code local}: the API node's own gateway, the only one a file store allows. */
-    public GatewayRoutes(GatewayRegistry registry, FleetService fleet, String local) {
+    /**
+     * {@code local}: the API node's own gateway, the only one a file store allows; {@code served}:
+     * the configuration the API node's own gateway serves, which is what every gateway gets.
+     */
+    public GatewayRoutes(GatewayRegistry registry, FleetService fleet, String local,
+            java.util.function.Supplier<dev.apiary.gateway.ExportConfig> served) {
         this.registry = registry;
         this.fleet = fleet;
         this.local = local;
+        this.served = served;
     }
 
     @Override
@@ -61,9 +67,12 @@ public final class GatewayRoutes implements ApiServer.Routes {
                         + "node; gateways need a shared store (store: {type: rbd})");
             }
             int group = registry.heard(name, portal, client, claims);
+            if (registry.changed()) { // a gateway joined, claimed, came or went: owners may move
+                fleet.publish();
+            }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("group", group);
-            m.put("digest", registry.config(fleet.exportTargets()).digest());
+            m.put("digest", served.get().digest());
             return m;
         }));
         router.get("/api/v1/gateways/:name/config").handler(ctx -> api.respond(ctx, 200, () -> {
@@ -71,7 +80,7 @@ public final class GatewayRoutes implements ApiServer.Routes {
             if (registry.list().stream().noneMatch(g -> g.name().equals(name))) {
                 throw ApiError.notFound("no gateway " + name + ": it joins with its first heartbeat");
             }
-            return registry.config(fleet.exportTargets());
+            return served.get();
         }));
         router.delete("/api/v1/gateways/:name").handler(ctx -> api.respond(ctx, 200, () -> {
             String name = name(ctx.pathParam("name"));

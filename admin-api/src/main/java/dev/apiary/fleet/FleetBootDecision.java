@@ -17,10 +17,10 @@ import java.util.Optional;
  */
 public final class FleetBootDecision implements BootDecision {
     private final FleetService fleet;
-    private final java.util.function.Supplier<List<SanbootTarget.Portal>> portals;
+    private final java.util.function.Function<Worker, List<SanbootTarget.Portal>> portals;
 
-    /** {@code portals}: every gateway's portal as it stands when a script is asked for, live ones first. */
-    public FleetBootDecision(FleetService fleet, java.util.function.Supplier<List<SanbootTarget.Portal>> portals) {
+    /** {@code portals}: a worker's gateway portals as they stand when it asks for its script, its owner's first. */
+    public FleetBootDecision(FleetService fleet, java.util.function.Function<Worker, List<SanbootTarget.Portal>> portals) {
         this.fleet = fleet;
         this.portals = portals;
     }
@@ -89,7 +89,7 @@ public final class FleetBootDecision implements BootDecision {
         }
         fleet.seen(w, "asked for its boot script (" + w.state() + ")");
         return Optional.of(switch (w.state()) {
-            case READY -> ScriptRenderer.sanboot(new SanbootTarget(w.initiatorIqn(), w.targetIqn(), portals.get(), 0,
+            case READY -> ScriptRenderer.sanboot(new SanbootTarget(w.initiatorIqn(), w.targetIqn(), portals.apply(w), 0,
                     w.chapUser(), fleet.chap(w).secret().reveal(), Optional.of(w.mutualUser()),
                     Optional.of(fleet.mutual(w).secret().reveal())));
             case PENDING -> ScriptRenderer.waitForApproval(w.name() + " is waiting for approval", 10);

@@ -105,16 +105,28 @@ public final class ExportPublisher {
         }
         Map<String, LogicalUnit> next = new HashMap<>();
         List<TargetExport> exports = new ArrayList<>();
-        for (ExportConfig.Target t : config.targets()) {
-            SortedMap<Integer, LogicalUnit> luns = new TreeMap<>();
-            for (ExportConfig.Lun l : t.luns()) {
-                LogicalUnit u = next.containsKey(l.volume()) ? next.get(l.volume())
-                        : units.containsKey(l.volume()) ? units.get(l.volume()) : open(l.volume());
-                next.put(l.volume(), u);
-                luns.put(l.lun(), u);
+        Map<String, LogicalUnit> opened = new HashMap<>();
+        try {
+            for (ExportConfig.Target t : config.targets()) {
+                SortedMap<Integer, LogicalUnit> luns = new TreeMap<>();
+                for (ExportConfig.Lun l : t.luns()) {
+                    LogicalUnit u = next.containsKey(l.volume()) ? next.get(l.volume())
+                            : units.containsKey(l.volume()) ? units.get(l.volume()) : open(l.volume());
+                    if (!units.containsKey(l.volume())) {
+                        opened.put(l.volume(), u);
+                    }
+                    next.put(l.volume(), u);
+                    luns.put(l.lun(), u);
+                }
+                exports.add(new TargetExport(t.iqn(), new LunMap(luns), List.of(t.chap()), Optional.of(t.mutual()),
+                        Set.of(t.initiator())));
             }
-            exports.add(new TargetExport(t.iqn(), new LunMap(luns), List.of(t.chap()), Optional.of(t.mutual()),
-                    Set.of(t.initiator())));
+        } catch (RuntimeException e) { // nothing of this configuration is served: what it opened is closed again
+            opened.forEach((name, u) -> {
+                owned.remove(name);
+                close(name, u.volume());
+            });
+            throw e;
         }
         target.publish(new ExportTable(exports, config.gateways().stream().filter(ExportConfig.Gateway::up)
                 .map(g -> new ExportTable.Portal(g.portal(), g.group())).toList()));
@@ -189,31 +201,47 @@ public final class ExportPublisher {
     /**
      * Once a second (the heartbeat): a gateway that Ceph fenced (another took its LUNs over while it
      * hung) reconnects with a new client and serves again; then locks still due are tried again.
+     * Never throws (a heartbeat must go on); a failing recovery is logged once until it works.
      */
     public void tick() {
         if (store instanceof RbdStore rbd) {
             try {
                 if (fenced || rbd.fenced()) {
-                    log.warn("[gateway] {} was fenced in Ceph (another gateway took its LUNs over): reconnecting",
-                            gateway);
+                    if (!recovering) {
+                        recovering = true;
+                        log.warn("[gateway] {} was fenced in Ceph (another gateway took its LUNs over): reconnecting",
+                                gateway);
+                    }
+                    List<OwnedVolume> volumes;
                     synchronized (this) {
-                        rbd.reconnect();
-                        owned.values().forEach(OwnedVolume::lost);
+                        volumes = List.copyOf(owned.values());
+                    }
+                    // Before the new handles exist: a write must not reach one believing it holds a lock.
+                    volumes.forEach(OwnedVolume::lost);
+                    rbd.reconnect(); // outside this monitor: it waits on the monitors, up to the op timeout
+                    synchronized (this) {
                         claims.clear();
                         fenced = false;
                         setPortGroups();
                     }
+                    recovering = false;
                     log.info("[gateway] {} serves again as Ceph client {}", gateway, rbd.clientAddress());
                 }
             } catch (IOException | RuntimeException e) {
-                log.warn("[gateway] {}: checking for or recovering from a fence: {}", gateway, e.getMessage());
+                if (!recoveryFailing) {
+                    recoveryFailing = true;
+                    log.warn("[gateway] {}: checking for or recovering from a fence: {}", gateway, e.getMessage());
+                }
                 return;
             }
+            recoveryFailing = false;
         }
         synchronized (this) {
             own(current);
         }
     }
+
+    private volatile boolean recovering, recoveryFailing;
 
     /** A write came through this gateway to a volume whose lock it did not hold: it holds it now (see {@link OwnedVolume}). */
     private void claimed(OwnedVolume v, List<String> broken) {
@@ -247,7 +275,9 @@ public final class ExportPublisher {
                 if (v == null || unit == null) {
                     continue; // closed meanwhile
                 }
-                String owner = v.owner() ? gateway : l.owner();
+                // This gateway is optimized only while it holds the lock: a configuration naming it
+                // before it has the lock must not make two gateways report themselves optimized.
+                String owner = v.owner() ? gateway : gateway.equals(l.owner()) ? null : l.owner();
                 List<PortGroups.Group> groups = new ArrayList<>();
                 for (ExportConfig.Gateway g : current.gateways()) {
                     AccessState s = g.name().equals(owner) ? AccessState.ACTIVE_OPTIMIZED
@@ -323,8 +353,19 @@ public final class ExportPublisher {
     }
 
     /** Closes every exported volume (server stop). */
-    public synchronized void close() {
+    public void close() {
         locks.shutdownNow();
+        try {
+            locks.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS); // a lock call inside librbd
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            closeUnits();
+        }
+    }
+
+    private void closeUnits() {
         units.forEach((name, u) -> close(name, u.volume()));
         units.clear();
         owned.clear();

@@ -73,6 +73,8 @@ public final class GatewayAgent implements AutoCloseable {
             ExportConfig c = fetch();
             save(c);
             return c;
+        } catch (Refused e) {
+            throw e; // the API node answered no: the kept configuration is not this gateway's to serve
         } catch (IOException e) {
             Optional<ExportConfig> kept = load();
             if (kept.isEmpty()) {
@@ -94,6 +96,18 @@ public final class GatewayAgent implements AutoCloseable {
 
     private void tick() {
         try {
+            beatAndFetch();
+        } finally {
+            try {
+                publisher.tick(); // with or without the API node: fences and locks are Ceph's business
+            } catch (RuntimeException e) {
+                log.warn("[gateway] {}", e.toString()); // never ends the schedule
+            }
+        }
+    }
+
+    private void beatAndFetch() {
+        try {
             String digest = beat(publisher.claims());
             if (!digest.equals(publisher.current().digest())) {
                 ExportConfig c = fetch();
@@ -111,7 +125,6 @@ public final class GatewayAgent implements AutoCloseable {
                         e.getMessage());
             }
         }
-        publisher.tick(); // with or without the API node: fences and locks are Ceph's business
     }
 
     /** One heartbeat; returns the digest of the configuration the API node wants served. */
@@ -158,7 +171,8 @@ public final class GatewayAgent implements AutoCloseable {
             } catch (IOException e) {
                 message = "";
             }
-            throw new IOException("HTTP " + r.statusCode() + (message.isEmpty() ? "" : ": " + message));
+            String what = "HTTP " + r.statusCode() + (message.isEmpty() ? "" : ": " + message);
+            throw r.statusCode() / 100 == 4 ? new Refused(what) : new IOException(what);
         }
         return r.body();
     }
@@ -198,8 +212,22 @@ public final class GatewayAgent implements AutoCloseable {
         }
     }
 
+    /** The API node answered, and refused (a bad token, a gateway it will not have): not an outage. */
+    static final class Refused extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String message) {
+            super(message);
+        }
+    }
+
     @Override
     public void close() {
         loop.shutdownNow();
+        try {
+            loop.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

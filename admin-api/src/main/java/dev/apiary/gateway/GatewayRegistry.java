@@ -34,6 +34,8 @@ public final class GatewayRegistry {
     /** Heartbeats heard by this process; {@code stored}: when the inventory last recorded one. */
     private final Map<String, Beat> beats = new HashMap<>();
     private boolean changed = true;
+    /** LUNs gateways took over on their own since the last config(): their targets follow them. */
+    private final Map<String, String> claimed = new HashMap<>();
     private Set<String> lastUp = Set.of();
 
     private record Beat(int group, String portal, String client, Instant at, Instant stored) {}
@@ -85,6 +87,7 @@ public final class GatewayRegistry {
                 String was = owners.get(volume);
                 if (was != null && !was.equals(name)) { // only LUNs that are exported have an owner row
                     GatewayTable.setOwner(c, volume, name);
+                    claimed.put(volume, name); // the rest of its target follows at the next config()
                     log.info("[gateways] {} took {} over from {} (an initiator wrote through it)", name, volume, was);
                 }
             }
@@ -125,8 +128,9 @@ public final class GatewayRegistry {
 
     /**
      * The configuration every gateway serves now: the fleet's {@code targets}, each LUN with its
-     * owner. A LUN without a live owner goes to the live gateway with the fewest LUNs (ties: the
-     * lowest port group); the choice is stored, so it holds until that gateway goes down.
+     * owner. A target's LUNs share one owner; a target without a live owner goes to the live
+     * gateway with the fewest LUNs (ties: the lowest port group); the choice is stored, so it holds
+     * until that gateway goes down.
      */
     public synchronized ExportConfig config(List<ExportConfig.Target> targets) {
         return inventory.transaction(c -> {
@@ -154,28 +158,39 @@ public final class GatewayRegistry {
             }
             List<ExportConfig.Target> out = new ArrayList<>();
             for (ExportConfig.Target t : targets) {
+                // One owner for all of a target's LUNs: a worker's initiator reaches them through one
+                // path (its boot portal) unless it runs dm-multipath, and a LUN written through a
+                // gateway that does not own it is taken over, fencing the other gateway's client.
+                String o = t.luns().stream().map(l -> claimed.get(l.volume())).filter(x -> x != null && up.contains(x))
+                        .findFirst().orElse(t.luns().stream().map(l -> owners.get(l.volume()))
+                                .filter(x -> x != null && up.contains(x)).findFirst().orElse(null));
+                if (o == null && !load.isEmpty()) {
+                    o = rows.stream().filter(g -> load.containsKey(g.name()))
+                            .min(Comparator.comparing((GatewayTable.Row g) -> load.get(g.name()))
+                                    .thenComparingInt(GatewayTable.Row::group))
+                            .orElseThrow().name();
+                }
                 List<ExportConfig.Lun> luns = new ArrayList<>();
                 for (ExportConfig.Lun l : t.luns()) {
                     exported.add(l.volume());
-                    String o = owners.get(l.volume());
-                    if ((o == null || !up.contains(o)) && !load.isEmpty()) {
-                        String next = rows.stream().filter(g -> load.containsKey(g.name()))
-                                .min(Comparator.comparing((GatewayTable.Row g) -> load.get(g.name()))
-                                        .thenComparingInt(GatewayTable.Row::group))
-                                .orElseThrow().name();
-                        load.merge(next, 1, Integer::sum);
-                        GatewayTable.setOwner(c, l.volume(), next);
-                        if (o != null) {
-                            log.warn("[gateways] {} moves from {} (down: silent for {} s) to {}", l.volume(), o,
-                                    downAfter.toSeconds(), next);
+                    String was = owners.get(l.volume());
+                    if (o != null && !o.equals(was)) {
+                        if (up.contains(was)) {
+                            load.merge(was, -1, Integer::sum);
                         }
-                        o = next;
+                        load.merge(o, 1, Integer::sum);
+                        GatewayTable.setOwner(c, l.volume(), o);
+                        if (was != null) {
+                            log.warn("[gateways] {} moves from {} ({}) to {}", l.volume(), was, up.contains(was)
+                                    ? "to join the rest of its target" : "down: silent for " + downAfter.toSeconds() + " s", o);
+                        }
                     }
-                    luns.add(new ExportConfig.Lun(l.lun(), l.volume(), o));
+                    luns.add(new ExportConfig.Lun(l.lun(), l.volume(), o != null ? o : was));
                 }
                 out.add(new ExportConfig.Target(t.iqn(), t.initiator(), t.chapUser(), t.chapSecret(), t.mutualUser(),
                         t.mutualSecret(), luns));
             }
+            claimed.clear();
             for (String v : owners.keySet()) {
                 if (!exported.contains(v)) {
                     GatewayTable.dropOwner(c, v);

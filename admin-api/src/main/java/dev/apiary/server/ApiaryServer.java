@@ -110,7 +110,8 @@ public final class ApiaryServer implements AutoCloseable {
             Vertx vertx = Vertx.vertx();
             started.add(() -> vertx.close().await());
             if (settings.pxe().isPresent()) {
-                pxe = new PxeServer(settings.pxe().get(), new FleetBootDecision(fleet, () -> bootPortals(settings, gateways)), vertx)
+                pxe = new PxeServer(settings.pxe().get(), new FleetBootDecision(fleet, w -> bootPortals(settings, gateways,
+                        w.lun(dev.apiary.fleet.Worker.Role.ROOT).map(dev.apiary.fleet.Worker.Lun::volume).orElse(null))), vertx)
                         .start();
                 started.add(pxe);
             }
@@ -124,7 +125,7 @@ public final class ApiaryServer implements AutoCloseable {
                             new BootRoutes(fleet),
                             new EventRoutes(fleet), new ImageRoutes(store, jobs, fleet),
                             new VolumeRoutes(store, fleet, jobs), new JobRoutes(jobs), new UpgradeRoutes(fleet),
-                            new RolloutRoutes(fleet), new StorageRoutes(store), new GatewayRoutes(gateways, fleet, me)));
+                            new RolloutRoutes(fleet), new StorageRoutes(store), new GatewayRoutes(gateways, fleet, me, exports::current)));
             int apiPort = api.listen(settings.api().getHostString(), settings.api().getPort())
                     .await(30, java.util.concurrent.TimeUnit.SECONDS);
             apiAddress = new InetSocketAddress(settings.api().getAddress(), apiPort);
@@ -189,12 +190,14 @@ public final class ApiaryServer implements AutoCloseable {
     }
 
     /**
-     * What boot scripts name (iPXE tries them in order): the live gateways' portals, then the
-     * configured ones not among them, then the portals of gateways that are down.
+     * What a worker's boot script names (iPXE tries them in order, and the OS keeps the one that
+     * worked): the portal of the gateway that owns its root LUN, if it is up, then the other live
+     * gateways' portals, then the configured ones not among them, then those of gateways that are down.
      */
-    static List<SanbootTarget.Portal> bootPortals(ServeSettings settings, GatewayRegistry gateways) {
+    static List<SanbootTarget.Portal> bootPortals(ServeSettings settings, GatewayRegistry gateways, String root) {
         java.util.LinkedHashSet<SanbootTarget.Portal> out = new java.util.LinkedHashSet<>();
         List<GatewayRegistry.View> all = gateways.list();
+        all.stream().filter(g -> g.up() && root != null && g.owns().contains(root)).forEach(g -> out.add(portal(g.portal())));
         all.stream().filter(GatewayRegistry.View::up).forEach(g -> out.add(portal(g.portal())));
         out.addAll(settings.portals());
         all.forEach(g -> out.add(portal(g.portal())));

@@ -58,7 +58,6 @@ public final class GatewayServer implements AutoCloseable {
             GatewayAgent agent = new GatewayAgent(name, join.api(), token, PinnedTrust.of(join.cacert()),
                     p.host() + ":" + p.port(), ApiaryServer.clientAddress(store), box,
                     dataDir.resolve("gateway-config.sealed"));
-            started.add(agent);
             ExportConfig first = agent.first();
             int group = first.gateway(name).map(ExportConfig.Gateway::group).orElseThrow(() -> new IOException(
                     "the API node's configuration does not list this gateway (" + name + ")"));
@@ -66,6 +65,7 @@ public final class GatewayServer implements AutoCloseable {
                 throw new IllegalStateException("a gateway node serves the API node's configuration");
             });
             started.add(exports::close);
+            started.add(agent); // stopped before the exports it ticks
             exports.apply(first, false);
             targetAddress = target.listen(settings.listen(), group, group);
             agent.start(exports);
@@ -82,6 +82,13 @@ public final class GatewayServer implements AutoCloseable {
     private static String token(Path file) throws IOException {
         if (!Files.isReadable(file)) {
             throw new IOException("cannot read the API token file " + file);
+        }
+        if (Files.getFileAttributeView(file, PosixFileAttributeView.class) != null) {
+            var perms = Files.getPosixFilePermissions(file);
+            if (perms.stream().anyMatch(x -> x.name().startsWith("GROUP_") || x.name().startsWith("OTHERS_"))) {
+                throw new IOException("the API token file " + file + " is open to others ("
+                        + PosixFilePermissions.toString(perms) + "): chmod 600 it");
+            }
         }
         String t = Files.readAllLines(file).stream().map(String::trim).filter(l -> !l.isEmpty()).findFirst()
                 .orElseThrow(() -> new IOException("the API token file " + file + " is empty"));

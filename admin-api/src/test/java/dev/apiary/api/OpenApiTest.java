@@ -36,7 +36,7 @@ class OpenApiTest {
                     new EventRoutes(null),
                     new ImageRoutes(null, null, null), new VolumeRoutes(null, null, null), new JobRoutes(null),
                     new UpgradeRoutes(null), new RolloutRoutes(null), new StorageRoutes(null),
-                    new GatewayRoutes(null, null, null));
+                    new GatewayRoutes(null, null, null, null));
             for (Route r : new ApiServer(vertx, null, null, () -> "", routes).router().getRoutes()) {
                 if (r.getPath() == null || r.getPath().endsWith("/") || r.methods() == null
                         || r.getPath().equals("/metrics")) {

@@ -358,7 +358,7 @@ class FleetServiceTest {
         clock.at(31);
         boots.login(target);
         clock.at(40);
-        FleetBootDecision decision = new FleetBootDecision(fleet, List::of);
+        FleetBootDecision decision = new FleetBootDecision(fleet, worker -> List.of());
         dev.apiary.pxe.Machine machine = new dev.apiary.pxe.Machine(A, null, true, Optional.empty());
         assertThat(decision.report(machine, "userspace", java.util.Map.of("version", "v1"))).isTrue();
         assertThat(decision.report(new dev.apiary.pxe.Machine(B, null, true, Optional.empty()), "userspace",

@@ -61,7 +61,7 @@ class UpgradeAndRolloutTest {
                         1 << 20), clock);
         fleet.upgrades().wakeWith(woken::add);
         fleet.rollouts().wakeWith(woken::add);
-        decision = new FleetBootDecision(fleet, () -> List.of(new SanbootTarget.Portal("10.77.0.1", 3260)));
+        decision = new FleetBootDecision(fleet, w -> List.of(new SanbootTarget.Portal("10.77.0.1", 3260)));
         fleet.reconcile();
     }
 

@@ -65,7 +65,10 @@ class GatewayRegistryTest {
         assertThat(registry.heard("gw2", "10.0.0.2:3260", "10.0.0.2:0/1234", Set.of())).isEqualTo(2);
         assertThat(registry.heard("gw1", "10.0.0.1:3260", null, Set.of())).isEqualTo(1);
         ExportConfig c = registry.config(workers(3));
-        assertThat(load(c)).containsOnly(Map.entry("gw1", 3L), Map.entry("gw2", 3L));
+        // A worker's two LUNs share their owner; workers go to the gateway with the fewest LUNs.
+        assertThat(load(c)).containsOnly(Map.entry("gw1", 4L), Map.entry("gw2", 2L));
+        c.targets().forEach(t -> assertThat(t.luns()).extracting(ExportConfig.Lun::owner).containsOnly(
+                t.luns().get(0).owner()));
         assertThat(c.gateways()).extracting(ExportConfig.Gateway::name, ExportConfig.Gateway::group,
                 ExportConfig.Gateway::up).containsExactly(
                         org.assertj.core.groups.Tuple.tuple("gw1", 1, true),
@@ -110,7 +113,9 @@ class GatewayRegistryTest {
         String volume = o.entrySet().stream().filter(e -> e.getValue().equals("gw1")).findFirst().orElseThrow().getKey();
         registry.heard("gw2", "10.0.0.2:3260", null, Set.of(volume, "not-exported"));
         Map<String, String> p = owners(registry.config(workers(2)));
-        assertThat(p).containsEntry(volume, "gw2").doesNotContainKey("not-exported");
+        // The rest of its worker's LUNs follow the claim: one path, one owner.
+        assertThat(p).containsEntry(volume, "gw2").containsEntry(volume.replace(".root", ".x").replace(".data",
+                ".root").replace(".x", ".data"), "gw2").doesNotContainKey("not-exported");
         assertThat(owners(registry.config(workers(1)))).hasSize(2);
         assertThat(registry.list().stream().mapToInt(v -> v.owns().size()).sum()).isEqualTo(2);
     }

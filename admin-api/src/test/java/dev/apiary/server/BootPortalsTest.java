@@ -26,15 +26,24 @@ class BootPortalsTest {
         MovingClock clock = new MovingClock();
         try (Inventory inventory = Inventory.open(dir)) {
             GatewayRegistry gateways = new GatewayRegistry(inventory, clock, Duration.ofSeconds(5), true);
-            assertThat(ApiaryServer.bootPortals(settings, gateways))
+            assertThat(ApiaryServer.bootPortals(settings, gateways, null))
                     .containsExactly(new Portal("10.0.0.1", 3260), new Portal("10.0.0.9", 3260));
             gateways.heard("gw1", "10.0.0.1:3260", null, Set.of());
             gateways.heard("gw2", "10.0.0.2:3260", null, Set.of());
-            assertThat(ApiaryServer.bootPortals(settings, gateways)).containsExactly(new Portal("10.0.0.1", 3260),
+            assertThat(ApiaryServer.bootPortals(settings, gateways, null)).containsExactly(new Portal("10.0.0.1", 3260),
                     new Portal("10.0.0.2", 3260), new Portal("10.0.0.9", 3260));
+            // A worker whose root gw2 owns: gw2's portal first.
+            gateways.config(java.util.List.of(new dev.apiary.gateway.ExportConfig.Target("iqn.2026-11.x:w1",
+                    "iqn.2026-11.x:w1.init", "u", "secret-secret", "t", "mutual-mutual", java.util.List.of())));
+            inventory.transaction(c -> {
+                dev.apiary.fleet.store.GatewayTable.setOwner(c, "w1.root", "gw2");
+                return null;
+            });
+            assertThat(ApiaryServer.bootPortals(settings, gateways, "w1.root")).containsExactly(
+                    new Portal("10.0.0.2", 3260), new Portal("10.0.0.1", 3260), new Portal("10.0.0.9", 3260));
             clock.at(10);
             gateways.heard("gw2", "10.0.0.2:3260", null, Set.of()); // gw1 silent for 10 s: down
-            assertThat(ApiaryServer.bootPortals(settings, gateways)).containsExactly(new Portal("10.0.0.2", 3260),
+            assertThat(ApiaryServer.bootPortals(settings, gateways, null)).containsExactly(new Portal("10.0.0.2", 3260),
                     new Portal("10.0.0.1", 3260), new Portal("10.0.0.9", 3260));
         }
     }

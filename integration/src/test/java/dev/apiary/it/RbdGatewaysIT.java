@@ -69,10 +69,16 @@ class RbdGatewaysIT {
 
     @AfterEach
     void cleanUp(org.junit.jupiter.api.TestInfo test) throws Exception {
+        for (Process p : vms) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        for (String t : taps) {
+            Tools.run(Duration.ofSeconds(30), "ip", "link", "del", t);
+        }
         // The gateways' logs outlive the temporary directory, for whoever looks at a failure.
         Path keep = Path.of("target", "rbd-gateways-it", test.getTestMethod().map(m -> m.getName()).orElse("test"));
         Files.createDirectories(keep);
-        try (var logs = Files.newDirectoryStream(dir, "*.log")) {
+        try (var logs = Files.newDirectoryStream(dir, "*.{log,yaml}")) {
             for (Path log : logs) {
                 Files.copy(log, keep.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
@@ -100,9 +106,12 @@ class RbdGatewaysIT {
         ceph.rbd("namespace", "remove", "rbd/" + ns);
     }
 
-    /** The fleet on two gateways: gw1 the API node, gw2 joined to it; one worker, root owned by gw1, data by gw2. */
-    record Fleet(Server gw1, Server gw2, String[] api, Login login, String root, String data, String gw1Client,
-            String gw2Client) {}
+    /**
+     * The fleet on two gateways: gw1 the API node, gw2 joined to it; two workers, each with its two
+     * LUNs on one gateway (fewest first): worker1's on gw1, worker2's on gw2.
+     */
+    record Fleet(Server gw1, Server gw2, String[] api, Login worker1, Login worker2, String root1, String data2,
+            String gw1Client, String gw2Client) {}
 
     private Fleet fleet() throws Exception {
         String spec = "rbd/" + ns + "/golden";
@@ -132,7 +141,7 @@ class RbdGatewaysIT {
         String[] api = {"--api", field(ready1, "api"), "--data", data1.toString(), "--token", token};
 
         // Gateway gw2 joins it.
-        Files.writeString(dir.resolve("gw2.token"), token + "\n");
+        writeToken(token);
         Files.writeString(dir.resolve("gw2.yaml"), """
                 target: {listen: "%s:3260", warmup: 0}
                 gateway: {name: gw2, join: "%s", token: gw2.token, cacert: "%s"}
@@ -141,17 +150,31 @@ class RbdGatewaysIT {
         Server gw2 = startGw2();
         awaitGateways(api, g -> g.size() == 2 && g.stream().allMatch(x -> x.path("state").asText().equals("up")));
 
-        // A machine enrolls: root and data LUNs, one owner each, fewest first: the root on gw1, the data on gw2.
-        Login l = Login.of(get(field(ready1, "boot") + "/boot/52:54:00:cc:00:07"));
-        List<JsonNode> g = awaitGateways(api, x -> x.stream().allMatch(y -> y.path("owns").size() == 1));
+        // Two machines enroll: each worker's LUNs on one gateway, the one with fewest: worker1 on gw1,
+        // worker2 on gw2; each boot script names its owner's portal first.
+        String script1 = get(field(ready1, "boot") + "/boot/52:54:00:cc:00:07");
+        Login l1 = Login.of(script1);
+        awaitGateways(api, x -> x.get(0).path("owns").size() == 2);
+        String script2 = get(field(ready1, "boot") + "/boot/52:54:00:cc:00:08");
+        Login l2 = Login.of(script2);
+        List<JsonNode> g = awaitGateways(api, x -> x.stream().allMatch(y -> y.path("owns").size() == 2));
         assertThat(g).extracting(x -> x.path("name").asText()).containsExactly("gw1", "gw2");
-        String root = g.get(0).path("owns").get(0).asText(), data = g.get(1).path("owns").get(0).asText();
-        assertThat(root).endsWith("root");
-        assertThat(data).endsWith("data");
-        awaitLog(dir.resolve("gw1.log"), "gw1 owns rbd:rbd/" + ns + "/" + root + " now");
-        awaitLog(dir.resolve("gw2.log"), "gw2 owns rbd:rbd/" + ns + "/" + data + " now");
-        return new Fleet(gw1, gw2, api, l, root, data, g.get(0).path("clientAddress").asText(),
+        assertThat(g.get(0).path("owns").toString()).contains("worker1.root", "worker1.data");
+        assertThat(g.get(1).path("owns").toString()).contains("worker2.root", "worker2.data");
+        assertThat(l1.portal()).isEqualTo(GW1 + ":3260");
+        assertThat(l2.portal()).isEqualTo(GW2 + ":3260");
+        assertThat(script2).contains("iscsi:" + GW2 + "::3260:0:").contains("iscsi:" + GW1 + "::3260:0:");
+        String root1 = "fleet.worker1.root", data2 = "fleet.worker2.data";
+        awaitLog(dir.resolve("gw1.log"), "gw1 owns rbd:rbd/" + ns + "/" + root1 + " now");
+        awaitLog(dir.resolve("gw2.log"), "gw2 owns rbd:rbd/" + ns + "/" + data2 + " now");
+        return new Fleet(gw1, gw2, api, l1, l2, root1, data2, g.get(0).path("clientAddress").asText(),
                 g.get(1).path("clientAddress").asText());
+    }
+
+    private void writeToken(String token) throws Exception {
+        Path f = dir.resolve("gw2.token");
+        Files.writeString(f, token + "\n");
+        Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     }
 
     private Server startGw2() throws Exception {
@@ -164,9 +187,9 @@ class RbdGatewaysIT {
      * Writes 600 records through {@code first} (then {@code second} when it fails) to LUN {@code lun};
      * after 100 are acknowledged, {@code freeze} stops (SIGSTOP: no FIN, no RST, as a hung node).
      */
-    private String writeThrough(Fleet f, int lun, String first, String second, Server freeze) throws Exception {
+    private String writeThrough(Login login, int lun, String first, String second, Server freeze) throws Exception {
         Process w = new ProcessBuilder(List.of("ip", "netns", "exec", netns.get(2), writer.toString(), "write",
-                f.login().initiator(), f.login().target(), f.login().user(), f.login().password(), Integer.toString(lun),
+                login.initiator(), login.target(), login.user(), login.password(), Integer.toString(lun),
                 first + ":3260", second + ":3260", "600", "120")).redirectErrorStream(true).start();
         List<String> out = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(w.getInputStream(), StandardCharsets.UTF_8))) {
@@ -186,17 +209,17 @@ class RbdGatewaysIT {
     }
 
     /** A write through {@code via} after it was fenced: refused by Ceph, so it lands nowhere. */
-    private void lateWriteIsRefused(Fleet f, int lun, String via, String survivor) {
-        Tools.Result poke = writer("poke", lun, via, "42");
+    private void lateWriteIsRefused(Login login, int lun, String via, String survivor) {
+        Tools.Result poke = writer(login, "poke", lun, via, "42");
         assertThat(poke.out()).as(poke.all()).contains("STATUS ").doesNotContain("STATUS good");
-        Tools.Result verify = writer("verify", lun, survivor, "600");
+        Tools.Result verify = writer(login, "verify", lun, survivor, "600");
         assertThat(verify.out()).as(verify.all()).contains("VERIFIED 600");
     }
 
-    private Tools.Result writer(String mode, int lun, String portal, String arg) {
+    private Tools.Result writer(Login login, String mode, int lun, String portal, String arg) {
         return Tools.run(Duration.ofSeconds(60), "ip", "netns", "exec", netns.get(2), writer.toString(), mode,
-                fleet.login().initiator(), fleet.login().target(), fleet.login().user(), fleet.login().password(),
-                Integer.toString(lun), portal + ":3260", arg);
+                login.initiator(), login.target(), login.user(), login.password(), Integer.toString(lun),
+                portal + ":3260", arg);
     }
 
     private String blocklist() {
@@ -211,24 +234,24 @@ class RbdGatewaysIT {
     void whenAGatewayHangsTheApiNodeMovesItsLunsAndTheInitiatorCarriesOnThroughTheOther() throws Exception {
         writer = compileWriter();
         fleet = fleet();
-        writeThrough(fleet, 1, GW2, GW1, fleet.gw2());
+        writeThrough(fleet.worker2(), 1, GW2, GW1, fleet.gw2());
 
-        // gw1 took the data LUN (the API node saw gw2 fall silent, or gw1 met the initiator's write
-        // first: whichever came first) and fenced gw2's Ceph client; the API shows gw2 down.
-        assertThat(Files.readString(dir.resolve("gw1.log"))).contains("gw1 owns rbd:rbd/" + ns + "/" + fleet.data()
+        // gw1 took worker2's data LUN (the API node saw gw2 fall silent, or gw1 met the initiator's
+        // write first: whichever came first) and fenced gw2's Ceph client; the API shows gw2 down.
+        assertThat(Files.readString(dir.resolve("gw1.log"))).contains("gw1 owns rbd:rbd/" + ns + "/" + fleet.data2()
                 + " now");
         assertThat(blocklist()).contains(fleet.gw2Client());
         awaitGateways(fleet.api(), g -> g.get(1).path("state").asText().equals("down")
-                && g.get(0).path("owns").size() == 2);
+                && g.get(0).path("owns").size() == 4);
 
         // gw2 wakes up: a late write through it is refused (Ceph fenced its client).
         signal("CONT", fleet.gw2());
-        lateWriteIsRefused(fleet, 1, GW2, GW1);
+        lateWriteIsRefused(fleet.worker2(), 1, GW2, GW1);
         assertThat(Files.readString(dir.resolve("gw2.log"))).contains("blocklisted");
 
-        // The gateways as the CLI shows them: both LUNs on gw1.
+        // The gateways as the CLI shows them: every LUN on gw1.
         Tools.Result table = StoreIT.apiary(cat(new String[] {"gateways", "list"}, fleet.api()));
-        assertThat(table.out()).containsPattern("(?m)^gw1\\s+up\\s+" + GW1 + ":3260\\s+1\\s+2: ")
+        assertThat(table.out()).containsPattern("(?m)^gw1\\s+up\\s+" + GW1 + ":3260\\s+1\\s+4: ")
                 .containsPattern("(?m)^gw2\\s+\\S+\\s+" + GW2 + ":3260\\s+2\\s+-$");
     }
 
@@ -237,12 +260,12 @@ class RbdGatewaysIT {
             throws Exception {
         writer = compileWriter();
         fleet = fleet();
-        writeThrough(fleet, 0, GW1, GW2, fleet.gw1());
+        writeThrough(fleet.worker1(), 0, GW1, GW2, fleet.gw1());
 
-        // No API node to ask: gw2 kept serving its last configuration and claimed the root LUN
+        // No API node to ask: gw2 kept serving its last configuration and claimed worker1's root LUN
         // itself when the initiator's write came through it, fencing gw1's Ceph client.
         String log2 = Files.readString(dir.resolve("gw2.log"));
-        assertThat(log2).contains("does not answer").contains("gw2 took rbd:rbd/" + ns + "/" + fleet.root() + " over");
+        assertThat(log2).contains("does not answer").contains("gw2 took rbd:rbd/" + ns + "/" + fleet.root1() + " over");
         assertThat(blocklist()).contains(fleet.gw1Client());
 
         // gw2 restarted while the API node is still away: it serves the configuration it kept.
@@ -250,22 +273,95 @@ class RbdGatewaysIT {
         servers.remove(fleet.gw2());
         Server again = startGw2();
         assertThat(Files.readString(dir.resolve("gw2.log"))).contains("serving the configuration kept in");
-        Tools.Result verify = writer("verify", 0, GW2, "600");
+        Tools.Result verify = writer(fleet.worker1(), "verify", 0, GW2, "600");
         assertThat(verify.out()).as(verify.all()).contains("VERIFIED 600");
 
         // The API node wakes up: a late write through it is refused. Then it finds its Ceph client
         // fenced, reconnects with a new one and serves again: both gateways up, the root LUN its
         // own again (gw2's claim went with its restart), every record there through either path.
         signal("CONT", fleet.gw1());
-        lateWriteIsRefused(fleet, 0, GW1, GW2);
+        lateWriteIsRefused(fleet.worker1(), 0, GW1, GW2);
         awaitLog(dir.resolve("gw1.log"), "gw1 serves again as Ceph client");
         List<JsonNode> g = awaitGateways(fleet.api(), x -> x.stream().allMatch(y -> y.path("state").asText().equals("up"))
-                && x.get(0).path("owns").toString().contains(fleet.root()));
+                && x.get(0).path("owns").toString().contains(fleet.root1()));
         assertThat(g.get(0).path("clientAddress").asText()).isNotEqualTo(fleet.gw1Client());
-        assertThat(writer("verify", 0, GW1, "600").out()).contains("VERIFIED 600");
-        assertThat(writer("verify", 0, GW2, "600").out()).contains("VERIFIED 600");
+        assertThat(writer(fleet.worker1(), "verify", 0, GW1, "600").out()).contains("VERIFIED 600");
+        assertThat(writer(fleet.worker1(), "verify", 0, GW2, "600").out()).contains("VERIFIED 600");
         assertThat(again.process().isAlive()).isTrue();
     }
+
+    /**
+     * A worker powered on while one of the two gateways is dead: its LUNs go to the live one, its
+     * boot script names the live portal first, and it boots Debian from RBD through it (OVMF,
+     * iPXE, the iBFT, the initramfs's login), its data LUN formatted and mounted.
+     */
+    @Test
+    void aNewWorkerBootsDebianFromTheLiveGatewayWhileTheOtherIsDead() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "the image build and the VM's tap need root");
+        WorkerImage image = WorkerImage.build(dir, "v1");
+        String spec = "rbd/" + ns + "/golden";
+        assertThat(ceph.rbd("import", "--no-progress", image.image.toString(), spec).exit()).isZero();
+        Files.delete(image.image);
+        assertThat(ceph.rbd("snap", "create", spec + "@v1").exit()).isZero();
+        assertThat(ceph.rbd("snap", "protect", spec + "@v1").exit()).isZero();
+        String store = "store: {type: rbd, conf: \"%s\", keyring: \"%s\", pool: rbd, namespace: \"%s\", timeout: 20s}"
+                .formatted(ceph.conf(), ceph.keyring(), ns);
+        Path data1 = dir.resolve("gw1");
+        Files.writeString(dir.resolve("gw1.yaml"), """
+                target: {listen: "%s:3260", warmup: 0}
+                fleet: {enrollment: auto, image: golden@v1, data-size: 256M}
+                pxe: {dhcp: full, address: %s, interface: eth0, pool: 10.79.250.100-10.79.250.149, lease-file: leases}
+                api: {listen: "%s:8443"}
+                gateway: {name: gw1}
+                %s
+                """.formatted(GW1, GW1, GW1, store));
+        Server gw1 = start(0, "gw1", data1, dir.resolve("gw1.yaml"));
+        String ready1 = gw1.awaitReady();
+        String token = StoreIT.apiary("token", "create", "--data", data1.toString(), "gateways-it").out().trim();
+        String[] api = {"--api", field(ready1, "api"), "--data", data1.toString(), "--token", token};
+        writeToken(token);
+        Files.writeString(dir.resolve("gw2.yaml"), """
+                target: {listen: "%s:3260", warmup: 0}
+                gateway: {name: gw2, join: "%s", token: gw2.token, cacert: "%s"}
+                %s
+                """.formatted(GW2, field(ready1, "api"), data1.resolve("tls/api-cert.pem"), store));
+        Server gw2 = startGw2();
+        awaitGateways(api, g -> g.size() == 2 && g.stream().allMatch(x -> x.path("state").asText().equals("up")));
+
+        // gw2 dies (kill -9) and the API node notices.
+        signal("KILL", gw2);
+        awaitGateways(api, g -> g.get(1).path("state").asText().equals("down"));
+
+        // A machine that was never seen powers on, on the gateways' network.
+        String tap = "apxvm" + (pid % 100000);
+        ip("tuntap", "add", "dev", tap, "mode", "tap");
+        taps.add(tap);
+        ip("link", "set", tap, "master", bridge, "up");
+        String mac = "52:54:00:cc:00:09";
+        Path serial = dir.resolve("serial.log"), vars = dir.resolve("vars.fd");
+        Files.copy(Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd"), vars);
+        Process qemu = new ProcessBuilder("qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64", "-smp", "1", "-m",
+                "1024", "-machine", "q35", "-nodefaults", "-display", "none", "-serial", "file:" + serial, "-no-reboot",
+                "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+                "-drive", "if=pflash,format=raw,file=" + vars,
+                "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile=,bootindex=1")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
+        vms.add(qemu);
+        Power.Vm vm = new Power.Vm(mac, serial, dir.resolve("qemu.log"), Instant.now(), qemu);
+        String console = vm.await("APIARY-WORKER-UP worker1");
+        assertThat(console).contains("APIARY-WORKER-UP worker1 version=v1 data=/var/lib/rancher")
+                .contains("APIARY-DATA formatted ext4");
+        vm.awaitOff();
+
+        // Its LUNs are on the live gateway; the dead one owns nothing.
+        List<JsonNode> g = awaitGateways(api, x -> x.get(0).path("owns").size() == 2);
+        assertThat(g.get(1).path("owns")).isEmpty();
+        assertThat(Files.readString(dir.resolve("gw1.log"))).contains("worker1");
+    }
+
+    private final List<String> taps = new ArrayList<>();
+    private final List<Process> vms = new ArrayList<>();
 
     private Server start(int i, String name, Path data, Path config) throws Exception {
         Server s = Server.launchIn(netns.get(i), dir.resolve(name + ".log"), List.of(),

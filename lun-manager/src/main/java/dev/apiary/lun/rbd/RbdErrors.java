@@ -80,7 +80,8 @@ final class RbdErrors {
             case EBUSY, ENOTEMPTY -> new StoreException(Reason.IN_USE, message);
             case EINVAL -> new StoreException(Reason.INVALID, message);
             case ETIMEDOUT -> new VolumeTimeoutException(message);
-            case ESHUTDOWN -> new VolumeFencedException(message);
+            // Fenced, or the exclusive lock is another client's: this gateway may not write now, another may.
+            case ESHUTDOWN, EROFS -> new VolumeFencedException(message);
             case ENOSPC, EDQUOT -> new VolumeFullException(message, null);
             default -> new IOException(message);
         };

@@ -131,11 +131,13 @@ public final class RbdStore implements VolumeStore {
             fresh.close();
             throw e;
         }
-        Rados old = rados;
+        retired.add(rados); // closed with the store: a call may still be inside it (blocklist, poolFull)
         rados = fresh;
         images.forEach(RbdVolume::reopen);
-        old.close();
     }
+
+    /** Connections replaced by {@link #reconnect}, closed with the store. */
+    private final List<Rados> retired = new java.util.ArrayList<>();
 
     String monCommand(String json) throws IOException {
         return rados.monCommand(json);
@@ -461,6 +463,7 @@ public final class RbdStore implements VolumeStore {
             }
         }
         rados.close();
+        retired.forEach(Rados::close);
         if (first != null) {
             throw first;
         }

@@ -310,19 +310,24 @@ public final class RbdVolume implements Volume {
     void reopen(Image fresh) {
         closing.writeLock().lock();
         try {
-            Image old = image;
             if (closed) {
-                old = fresh;
+                closeQuietly(fresh);
             } else {
+                retired.add(image); // closed with the volume: a control call (flatten) may still use it
                 image = fresh;
-            }
-            try {
-                old.close();
-            } catch (IOException | RuntimeException e) {
-                // a fenced client cannot flush or release: expected
             }
         } finally {
             closing.writeLock().unlock();
+        }
+    }
+
+    private final List<Image> retired = new ArrayList<>();
+
+    private static void closeQuietly(Image i) {
+        try {
+            i.close();
+        } catch (IOException | RuntimeException e) {
+            // a fenced client cannot flush or release: expected
         }
     }
 
@@ -334,6 +339,7 @@ public final class RbdVolume implements Volume {
                 return;
             }
             closed = true;
+            retired.forEach(RbdVolume::closeQuietly);
             image.close(); // rbd_close flushes and releases the lock
         } finally {
             closing.writeLock().unlock();
