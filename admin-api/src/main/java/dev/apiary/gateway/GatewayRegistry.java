@@ -40,6 +40,10 @@ public final class GatewayRegistry {
 
     private record Beat(int group, String portal, String client, Instant at, Instant stored) {}
 
+    /** Longer than this between any two heartbeats, and this node was away (its own gateway beats each second). */
+    private static final Duration QUIET = Duration.ofSeconds(3);
+    private Instant lastHeard, listeningSince;
+
     /** A gateway as the API shows it. */
     public record View(String name, int group, String portal, Optional<String> clientAddress, Instant lastSeen,
             boolean up, List<String> owns) {}
@@ -71,6 +75,10 @@ public final class GatewayRegistry {
      */
     public synchronized int heard(String name, String portal, String clientAddress, Set<String> claims) {
         Instant now = clock.instant();
+        if (lastHeard == null || lastHeard.isBefore(now.minus(QUIET))) {
+            listeningSince = now; // this node was away (stopped, frozen): nobody's silence counts from before
+        }
+        lastHeard = now;
         Beat last = beats.get(name);
         if (last != null && claims.isEmpty() && last.portal().equals(portal)
                 && java.util.Objects.equals(last.client(), clientAddress)
@@ -113,11 +121,21 @@ public final class GatewayRegistry {
         Instant now = clock.instant();
         Set<String> up = new HashSet<>();
         beats.forEach((name, b) -> {
-            if (!b.at().isBefore(now.minus(downAfter))) {
+            if (up(b.at(), now)) {
                 up.add(name);
             }
         });
         return !up.equals(lastUp);
+    }
+
+    /**
+     * Whether a gateway last heard of at {@code seen} is up: heard within {@code downAfter}, or
+     * this node has not been listening that long (it just started, or was itself away: the API
+     * node's own gateway beats every second, so a longer quiet means nobody could be heard).
+     */
+    private boolean up(Instant seen, Instant now) {
+        Instant since = now.minus(downAfter);
+        return !seen.isBefore(since) || listeningSince == null || listeningSince.isAfter(since);
     }
 
     /** When a gateway was last heard of: this process's heartbeats, else the inventory's. */
@@ -138,7 +156,7 @@ public final class GatewayRegistry {
             List<GatewayTable.Row> rows = GatewayTable.all(c);
             Set<String> up = new HashSet<>();
             for (GatewayTable.Row g : rows) {
-                if (!lastSeen(g).isBefore(now.minus(downAfter))) {
+                if (up(lastSeen(g), now)) {
                     up.add(g.name());
                 }
             }
@@ -209,7 +227,7 @@ public final class GatewayRegistry {
             Map<String, List<String>> owns = new HashMap<>();
             GatewayTable.owners(c).forEach((v, g) -> owns.computeIfAbsent(g, k -> new ArrayList<>()).add(v));
             return GatewayTable.all(c).stream().map(g -> new View(g.name(), g.group(), g.portal(), g.clientAddress(),
-                    lastSeen(g), !lastSeen(g).isBefore(now.minus(downAfter)), owns.getOrDefault(g.name(), List.of())))
+                    lastSeen(g), up(lastSeen(g), now), owns.getOrDefault(g.name(), List.of())))
                     .toList();
         });
     }

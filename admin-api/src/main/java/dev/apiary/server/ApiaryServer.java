@@ -190,14 +190,21 @@ public final class ApiaryServer implements AutoCloseable {
     }
 
     /**
-     * What a worker's boot script names (iPXE tries them in order, and the OS keeps the one that
-     * worked): the portal of the gateway that owns its root LUN, if it is up, then the other live
-     * gateways' portals, then the configured ones not among them, then those of gateways that are down.
+     * What a worker's boot script names: the portal of the gateway that owns its root LUN, when
+     * it is up, and only that one. Several URIs would make iPXE describe several targets in the
+     * iBFT, and Debian's initramfs logs in to each of them: one that is down holds the boot in a
+     * login loop, and two that are up give the root disk twice, without dm-multipath in the
+     * initramfs to make one device of them (docs/gateways.md, "Not yet"). Without a live owner:
+     * the live gateways' portals, then the configured ones not among them, then the others.
      */
     static List<SanbootTarget.Portal> bootPortals(ServeSettings settings, GatewayRegistry gateways, String root) {
-        java.util.LinkedHashSet<SanbootTarget.Portal> out = new java.util.LinkedHashSet<>();
         List<GatewayRegistry.View> all = gateways.list();
-        all.stream().filter(g -> g.up() && root != null && g.owns().contains(root)).forEach(g -> out.add(portal(g.portal())));
+        for (GatewayRegistry.View g : all) {
+            if (g.up() && root != null && g.owns().contains(root)) {
+                return List.of(portal(g.portal()));
+            }
+        }
+        java.util.LinkedHashSet<SanbootTarget.Portal> out = new java.util.LinkedHashSet<>();
         all.stream().filter(GatewayRegistry.View::up).forEach(g -> out.add(portal(g.portal())));
         out.addAll(settings.portals());
         all.forEach(g -> out.add(portal(g.portal())));

@@ -88,11 +88,15 @@ class GatewayRegistryTest {
         registry.heard("gw1", "10.0.0.1:3260", null, Set.of());
         registry.heard("gw2", "10.0.0.2:3260", null, Set.of());
         ExportConfig c = registry.config(workers(4));
-        clock.at(4);
-        registry.heard("gw1", "10.0.0.1:3260", null, Set.of());
+        for (int t = 1; t <= 4; t++) { // gw1 (the API node's own) beats every second; gw2 is silent
+            clock.at(t);
+            registry.heard("gw1", "10.0.0.1:3260", null, Set.of());
+        }
         assertThat(registry.config(workers(4))).isEqualTo(c); // 4 s of silence: still up
-        clock.at(6);
-        registry.heard("gw1", "10.0.0.1:3260", null, Set.of());
+        for (int t = 5; t <= 6; t++) {
+            clock.at(t);
+            registry.heard("gw1", "10.0.0.1:3260", null, Set.of());
+        }
         ExportConfig d = registry.config(workers(4));
         assertThat(load(d)).containsOnly(Map.entry("gw1", 8L));
         assertThat(d.gateway("gw2")).hasValueSatisfying(g -> assertThat(g.up()).isFalse());
@@ -103,6 +107,22 @@ class GatewayRegistryTest {
         ExportConfig e = registry.config(workers(5));
         assertThat(owners(e)).containsEntry("w5.root", "gw2").containsEntry("w5.data", "gw2");
         assertThat(load(e)).containsOnly(Map.entry("gw1", 8L), Map.entry("gw2", 2L));
+    }
+
+    @Test
+    void afterTheApiNodeWasAwayNobodysSilenceCountsUntilItHasListenedForDownAfter() {
+        registry.heard("gw1", "10.0.0.1:3260", null, Set.of());
+        registry.heard("gw2", "10.0.0.2:3260", null, Set.of());
+        ExportConfig c = registry.config(workers(2));
+        clock.at(60); // the API node was frozen for a minute; gw2 beats again a little after it wakes
+        registry.heard("gw1", "10.0.0.1:3260", null, Set.of());
+        assertThat(registry.config(workers(2))).isEqualTo(c);
+        assertThat(registry.list()).allSatisfy(v -> assertThat(v.up()).isTrue());
+        for (int t = 61; t <= 66; t++) { // gw2 stays silent while the API node listens: now it is down
+            clock.at(t);
+            registry.heard("gw1", "10.0.0.1:3260", null, Set.of());
+        }
+        assertThat(load(registry.config(workers(2)))).containsOnly(Map.entry("gw1", 4L));
     }
 
     @Test

@@ -13,7 +13,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Boot scripts name every gateway's portal, the live ones first, so iPXE does not wait on a dead one. */
+/** A boot script names its worker's owner gateway; without a live owner, the live gateways first. */
 class BootPortalsTest {
     @TempDir
     Path dir;
@@ -32,7 +32,7 @@ class BootPortalsTest {
             gateways.heard("gw2", "10.0.0.2:3260", null, Set.of());
             assertThat(ApiaryServer.bootPortals(settings, gateways, null)).containsExactly(new Portal("10.0.0.1", 3260),
                     new Portal("10.0.0.2", 3260), new Portal("10.0.0.9", 3260));
-            // A worker whose root gw2 owns: gw2's portal first.
+            // A worker whose root gw2 owns: gw2's portal alone (the iBFT then names one target).
             gateways.config(java.util.List.of(new dev.apiary.gateway.ExportConfig.Target("iqn.2026-11.x:w1",
                     "iqn.2026-11.x:w1.init", "u", "secret-secret", "t", "mutual-mutual", java.util.List.of())));
             inventory.transaction(c -> {
@@ -40,9 +40,11 @@ class BootPortalsTest {
                 return null;
             });
             assertThat(ApiaryServer.bootPortals(settings, gateways, "w1.root")).containsExactly(
-                    new Portal("10.0.0.2", 3260), new Portal("10.0.0.1", 3260), new Portal("10.0.0.9", 3260));
-            clock.at(10);
-            gateways.heard("gw2", "10.0.0.2:3260", null, Set.of()); // gw1 silent for 10 s: down
+                    new Portal("10.0.0.2", 3260));
+            for (int t = 1; t <= 10; t++) { // gw2 beats every second, gw1 is silent for 10 s: down
+                clock.at(t);
+                gateways.heard("gw2", "10.0.0.2:3260", null, Set.of());
+            }
             assertThat(ApiaryServer.bootPortals(settings, gateways, null)).containsExactly(new Portal("10.0.0.2", 3260),
                     new Portal("10.0.0.1", 3260), new Portal("10.0.0.9", 3260));
         }
