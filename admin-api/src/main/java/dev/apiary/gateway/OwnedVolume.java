@@ -1,5 +1,6 @@
 package dev.apiary.gateway;
 
+import dev.apiary.lun.ForwardingVolume;
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.rbd.RbdVolume;
 import java.io.IOException;
@@ -17,11 +18,10 @@ import java.util.function.BiConsumer;
  * does for an implicit ALUA transition (SPC-4 §5.15.2.2), and tells the API node with its next
  * heartbeat. Reads need no lock and pass straight through.
  */
-public final class OwnedVolume implements Volume {
+public final class OwnedVolume extends ForwardingVolume {
     /** How long a fenced client stays blocklisted: Ceph's own default for a broken lock's owner. */
     static final Duration FENCE_FOR = Duration.ofHours(1);
 
-    private final Volume volume;
     private final String storeName;
     private final BiConsumer<OwnedVolume, List<String>> claimed;
     private volatile boolean owner;
@@ -35,18 +35,14 @@ public final class OwnedVolume implements Volume {
      * the holders it fenced; {@link #claim()} says whether the configuration named another owner.
      */
     public OwnedVolume(String storeName, Volume volume, BiConsumer<OwnedVolume, List<String>> claimed) {
+        super(volume);
         this.storeName = storeName;
-        this.volume = volume;
         this.claimed = claimed;
     }
 
     /** The volume's name in the store (what the configuration names). */
     public String storeName() {
         return storeName;
-    }
-
-    public Volume volume() {
-        return volume;
     }
 
     public boolean owner() {
@@ -105,20 +101,8 @@ public final class OwnedVolume implements Volume {
         }
     }
 
-    @Override
-    public String name() {
-        return volume.name();
-    }
 
-    @Override
-    public long size() {
-        return volume.size();
-    }
 
-    @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        volume.read(offset, dst);
-    }
 
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
@@ -138,23 +122,7 @@ public final class OwnedVolume implements Volume {
         volume.unmap(offset, length);
     }
 
-    @Override
-    public boolean isDeallocated(long offset, long length) throws IOException {
-        return volume.isDeallocated(offset, length);
-    }
 
-    @Override
-    public boolean readOnly() {
-        return volume.readOnly();
-    }
 
-    @Override
-    public void resize(long newSize) throws IOException {
-        volume.resize(newSize);
-    }
 
-    @Override
-    public void close() throws IOException {
-        volume.close();
-    }
 }

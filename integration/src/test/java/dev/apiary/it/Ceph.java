@@ -23,4 +23,18 @@ record Ceph(String conf, String keyring) {
         cmd.addAll(List.of(args));
         return Tools.run(Duration.ofMinutes(2), cmd);
     }
+
+    /** Removes an RBD namespace of rbd/ and every image in it: clones (roots) first, snapshots purged. */
+    void dropNamespace(String ns) {
+        List<String> images = new ArrayList<>(List.of(rbd("ls", "rbd/" + ns).out().split("\\s+")));
+        images.removeIf(String::isBlank);
+        images.sort((a, b) -> Boolean.compare(a.equals("golden"), b.equals("golden")));
+        for (String image : images) {
+            String spec = "rbd/" + ns + "/" + image;
+            rbd("snap", "unprotect", spec + "@v1");
+            rbd("snap", "purge", "--no-progress", spec);
+            rbd("rm", "--no-progress", spec);
+        }
+        rbd("namespace", "remove", "rbd/" + ns);
+    }
 }

@@ -94,16 +94,7 @@ class RbdGatewaysIT {
         if (ceph == null || bridge == null) {
             return;
         }
-        List<String> images = new ArrayList<>(List.of(ceph.rbd("ls", "rbd/" + ns).out().split("\\s+")));
-        images.removeIf(String::isBlank);
-        images.sort((a, b) -> Boolean.compare(a.equals("golden"), b.equals("golden")));
-        for (String image : images) {
-            String spec = "rbd/" + ns + "/" + image;
-            ceph.rbd("snap", "unprotect", spec + "@v1");
-            ceph.rbd("snap", "purge", "--no-progress", spec);
-            ceph.rbd("rm", "--no-progress", spec);
-        }
-        ceph.rbd("namespace", "remove", "rbd/" + ns);
+        ceph.dropNamespace(ns);
     }
 
     /**
@@ -122,33 +113,14 @@ class RbdGatewaysIT {
         assertThat(ceph.rbd("import", "--no-progress", raw.toString(), spec).exit()).isZero();
         assertThat(ceph.rbd("snap", "create", spec + "@v1").exit()).isZero();
         assertThat(ceph.rbd("snap", "protect", spec + "@v1").exit()).isZero();
-        String store = "store: {type: rbd, conf: \"%s\", keyring: \"%s\", pool: rbd, namespace: \"%s\", timeout: 20s}"
-                .formatted(ceph.conf(), ceph.keyring(), ns);
-
-        // The API node, gateway gw1.
-        Path data1 = dir.resolve("gw1");
-        Files.writeString(dir.resolve("gw1.yaml"), """
-                target: {listen: "%s:3260", portals: ["%s:3260", "%s:3260"], warmup: 0}
+        // The API node, gateway gw1, and gateway gw2 joined to it.
+        Gateways gws = startGateways("""
                 fleet: {enrollment: auto, image: golden@v1, data-size: 32M}
                 pxe: {dhcp: off, address: %s, http-port: 8080, tftp-port: 0}
-                api: {listen: "%s:8443"}
-                gateway: {name: gw1}
-                %s
-                """.formatted(GW1, GW1, GW2, GW1, GW1, store));
-        Server gw1 = start(0, "gw1", data1, dir.resolve("gw1.yaml"));
-        String ready1 = gw1.awaitReady();
-        String token = StoreIT.apiary("token", "create", "--data", data1.toString(), "gateways-it").out().trim();
-        String[] api = {"--api", field(ready1, "api"), "--data", data1.toString(), "--token", token};
-
-        // Gateway gw2 joins it.
-        writeToken(token);
-        Files.writeString(dir.resolve("gw2.yaml"), """
-                target: {listen: "%s:3260", warmup: 0}
-                gateway: {name: gw2, join: "%s", token: gw2.token, cacert: "%s"}
-                %s
-                """.formatted(GW2, field(ready1, "api"), data1.resolve("tls/api-cert.pem"), store));
-        Server gw2 = startGw2();
-        awaitGateways(api, g -> g.size() == 2 && g.stream().allMatch(x -> x.path("state").asText().equals("up")));
+                """.formatted(GW1));
+        Server gw1 = gws.gw1(), gw2 = gws.gw2();
+        String ready1 = gws.ready1();
+        String[] api = gws.api();
 
         // Two machines enroll: each worker's LUNs on one gateway, the one with fewest: worker1 on gw1,
         // worker2 on gw2; each boot script names its owner's portal.
@@ -169,6 +141,34 @@ class RbdGatewaysIT {
         awaitLog(dir.resolve("gw2.log"), "gw2 owns rbd:rbd/" + ns + "/" + data2 + " now");
         return new Fleet(gw1, gw2, api, l1, l2, root1, data2, g.get(0).path("clientAddress").asText(),
                 g.get(1).path("clientAddress").asText());
+    }
+
+    /** The two gateways up: gw1 the API node (with {@code fleetAndPxe}), gw2 joined to it, both seen up. */
+    record Gateways(Server gw1, Server gw2, String ready1, String[] api) {}
+
+    private Gateways startGateways(String fleetAndPxe) throws Exception {
+        String store = "store: {type: rbd, conf: \"%s\", keyring: \"%s\", pool: rbd, namespace: \"%s\", timeout: 20s}"
+                .formatted(ceph.conf(), ceph.keyring(), ns);
+        Path data1 = dir.resolve("gw1");
+        Files.writeString(dir.resolve("gw1.yaml"), """
+                target: {listen: "%s:3260", warmup: 0}
+                api: {listen: "%s:8443"}
+                gateway: {name: gw1}
+                %s
+                """.formatted(GW1, GW1, store) + fleetAndPxe);
+        Server gw1 = start(0, "gw1", data1, dir.resolve("gw1.yaml"));
+        String ready1 = gw1.awaitReady();
+        String token = StoreIT.apiary("token", "create", "--data", data1.toString(), "gateways-it").out().trim();
+        String[] api = {"--api", field(ready1, "api"), "--data", data1.toString(), "--token", token};
+        writeToken(token);
+        Files.writeString(dir.resolve("gw2.yaml"), """
+                target: {listen: "%s:3260", warmup: 0}
+                gateway: {name: gw2, join: "%s", token: gw2.token, cacert: "%s"}
+                %s
+                """.formatted(GW2, field(ready1, "api"), data1.resolve("tls/api-cert.pem"), store));
+        Server gw2 = startGw2();
+        awaitGateways(api, g -> g.size() == 2 && g.stream().allMatch(x -> x.path("state").asText().equals("up")));
+        return new Gateways(gw1, gw2, ready1, api);
     }
 
     private void writeToken(String token) throws Exception {
@@ -306,29 +306,12 @@ class RbdGatewaysIT {
         Files.delete(image.image);
         assertThat(ceph.rbd("snap", "create", spec + "@v1").exit()).isZero();
         assertThat(ceph.rbd("snap", "protect", spec + "@v1").exit()).isZero();
-        String store = "store: {type: rbd, conf: \"%s\", keyring: \"%s\", pool: rbd, namespace: \"%s\", timeout: 20s}"
-                .formatted(ceph.conf(), ceph.keyring(), ns);
-        Path data1 = dir.resolve("gw1");
-        Files.writeString(dir.resolve("gw1.yaml"), """
-                target: {listen: "%s:3260", warmup: 0}
+        Gateways gws = startGateways("""
                 fleet: {enrollment: auto, image: golden@v1, data-size: 256M}
                 pxe: {dhcp: full, address: %s, interface: eth0, pool: 10.79.250.100-10.79.250.149, lease-file: leases}
-                api: {listen: "%s:8443"}
-                gateway: {name: gw1}
-                %s
-                """.formatted(GW1, GW1, GW1, store));
-        Server gw1 = start(0, "gw1", data1, dir.resolve("gw1.yaml"));
-        String ready1 = gw1.awaitReady();
-        String token = StoreIT.apiary("token", "create", "--data", data1.toString(), "gateways-it").out().trim();
-        String[] api = {"--api", field(ready1, "api"), "--data", data1.toString(), "--token", token};
-        writeToken(token);
-        Files.writeString(dir.resolve("gw2.yaml"), """
-                target: {listen: "%s:3260", warmup: 0}
-                gateway: {name: gw2, join: "%s", token: gw2.token, cacert: "%s"}
-                %s
-                """.formatted(GW2, field(ready1, "api"), data1.resolve("tls/api-cert.pem"), store));
-        Server gw2 = startGw2();
-        awaitGateways(api, g -> g.size() == 2 && g.stream().allMatch(x -> x.path("state").asText().equals("up")));
+                """.formatted(GW1));
+        Server gw2 = gws.gw2();
+        String[] api = gws.api();
 
         // gw2 dies (kill -9) and the API node notices.
         signal("KILL", gw2);

@@ -43,17 +43,7 @@ class RbdServeIT {
         if (ceph == null) {
             return;
         }
-        // Children before parents: the clones (roots), then the rest, snapshots purged first.
-        List<String> images = new ArrayList<>(List.of(ceph.rbd("ls", "rbd/" + ns).out().split("\\s+")));
-        images.removeIf(String::isBlank);
-        images.sort((a, b) -> Boolean.compare(a.equals("golden"), b.equals("golden")));
-        for (String image : images) {
-            String spec = "rbd/" + ns + "/" + image;
-            ceph.rbd("snap", "unprotect", spec + "@v1");
-            ceph.rbd("snap", "purge", "--no-progress", spec);
-            ceph.rbd("rm", "--no-progress", spec);
-        }
-        ceph.rbd("namespace", "remove", "rbd/" + ns);
+        ceph.dropNamespace(ns);
     }
 
     @Test

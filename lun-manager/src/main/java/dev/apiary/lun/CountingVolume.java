@@ -8,13 +8,12 @@ import java.util.concurrent.atomic.LongAdder;
  * A volume that counts what passes through it (operations and bytes, read and written), for the
  * per-LUN metrics. Everything else goes straight to the volume it wraps.
  */
-public final class CountingVolume implements Volume {
-    private final Volume volume;
+public final class CountingVolume extends ForwardingVolume {
     private final LongAdder reads = new LongAdder(), readBytes = new LongAdder();
     private final LongAdder writes = new LongAdder(), writtenBytes = new LongAdder();
 
     public CountingVolume(Volume volume) {
-        this.volume = volume;
+        super(volume);
     }
 
     public long reads() {
@@ -33,15 +32,7 @@ public final class CountingVolume implements Volume {
         return writtenBytes.sum();
     }
 
-    @Override
-    public String name() {
-        return volume.name();
-    }
 
-    @Override
-    public long size() {
-        return volume.size();
-    }
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
@@ -59,33 +50,9 @@ public final class CountingVolume implements Volume {
         writtenBytes.add(n);
     }
 
-    @Override
-    public void flush() throws IOException {
-        volume.flush();
-    }
 
-    @Override
-    public void unmap(long offset, long length) throws IOException {
-        volume.unmap(offset, length);
-    }
 
-    @Override
-    public boolean isDeallocated(long offset, long length) throws IOException {
-        return volume.isDeallocated(offset, length);
-    }
 
-    @Override
-    public boolean readOnly() {
-        return volume.readOnly();
-    }
 
-    @Override
-    public void resize(long newSize) throws IOException {
-        volume.resize(newSize);
-    }
 
-    @Override
-    public void close() throws IOException {
-        volume.close();
-    }
 }
