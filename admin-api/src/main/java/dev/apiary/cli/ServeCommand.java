@@ -45,14 +45,9 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             server.start();
         } catch (Exception e) {
-            err.println("apiary serve: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
-            return 2;
+            return failed(err, e);
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "apiary-serve-stop"));
+        CountDownLatch stopped = stopOnShutdown(server::close);
         String api = "https://" + server.apiAddress().getAddress().getHostAddress() + ":" + server.apiAddress().getPort();
         out.println("ready iscsi=" + server.targetAddress().getAddress().getHostAddress() + ":"
                 + server.targetAddress().getPort() + " boot=" + server.bootHttp().orElse("off") + " api=" + api);
@@ -71,19 +66,29 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             server.start();
         } catch (Exception e) {
-            err.println("apiary serve: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
-            return 2;
+            return failed(err, e);
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "apiary-serve-stop"));
+        CountDownLatch stopped = stopOnShutdown(server::close);
         out.println("ready iscsi=" + server.targetAddress().getAddress().getHostAddress() + ":"
                 + server.targetAddress().getPort() + " gateway=" + settings.gateway().name() + " api="
                 + settings.gateway().join().get().api());
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    private static int failed(PrintWriter err, Exception e) {
+        err.println("apiary serve: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+        return 2;
+    }
+
+    /** Stops the server at SIGTERM or Ctrl-C; the latch opens once it has stopped. */
+    private static CountDownLatch stopOnShutdown(Runnable close) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            close.run();
+            stopped.countDown();
+        }, "apiary-serve-stop"));
+        return stopped;
     }
 }

@@ -51,7 +51,7 @@ public final class ApiaryServer implements AutoCloseable {
 
     private final Path dataDir;
     private final ServeSettings settings;
-    private final List<AutoCloseable> started = new ArrayList<>();
+    private final Started started = new Started();
     private FleetService fleet;
     private InetSocketAddress targetAddress;
     private PxeServer pxe;
@@ -254,13 +254,6 @@ public final class ApiaryServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = started.size() - 1; i >= 0; i--) {
-            try {
-                started.get(i).close();
-            } catch (Exception e) {
-                log.warn("[apiary] stopping: {}", e.toString());
-            }
-        }
-        started.clear();
+        started.close();
     }
 }

@@ -15,8 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +29,7 @@ public final class GatewayServer implements AutoCloseable {
 
     private final Path dataDir;
     private final ServeSettings settings;
-    private final List<AutoCloseable> started = new ArrayList<>();
+    private final Started started = new Started();
     private InetSocketAddress targetAddress;
 
     public GatewayServer(Path dataDir, ServeSettings settings) {
@@ -101,13 +99,6 @@ public final class GatewayServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = started.size() - 1; i >= 0; i--) {
-            try {
-                started.get(i).close();
-            } catch (Exception e) {
-                log.warn("[apiary] stopping: {}", e.toString());
-            }
-        }
-        started.clear();
+        started.close();
     }
 }

@@ -1,5 +1,7 @@
 package dev.apiary.lun.rbd;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import com.sun.jna.ptr.PointerByReference;
@@ -29,6 +31,9 @@ import java.util.Optional;
  * exclusive lock, rather than ask it for the lock from a second handle.
  */
 public final class RbdStore implements VolumeStore {
+    /** One mapper for the monitors' JSON answers (fenced() asks once a second). */
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final RbdConfig config;
     private volatile Rados rados;
     private final long waitLimitNanos;
@@ -79,7 +84,7 @@ public final class RbdStore implements VolumeStore {
     public boolean fenced() throws IOException {
         String me = rados.address();
         String json = rados.monCommand("{\"prefix\": \"osd blocklist ls\", \"format\": \"json\"}");
-        for (com.fasterxml.jackson.databind.JsonNode e : new com.fasterxml.jackson.databind.ObjectMapper().readTree(json)) {
+        for (JsonNode e : JSON.readTree(json)) {
             if (me.equals(e.path("addr").asText())) {
                 return true;
             }
@@ -93,12 +98,12 @@ public final class RbdStore implements VolumeStore {
      * until the op timeout; this says why they timed out. Asks the monitors.
      */
     public boolean poolFull() throws IOException {
-        com.fasterxml.jackson.databind.JsonNode osdmap = new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(rados.monCommand("{\"prefix\": \"osd dump\", \"format\": \"json\"}"));
+        JsonNode osdmap =
+                JSON.readTree(rados.monCommand("{\"prefix\": \"osd dump\", \"format\": \"json\"}"));
         if (osdmap.path("flags").asText("").matches("(^|.*,)full(,.*|$)")) {
             return true;
         }
-        for (com.fasterxml.jackson.databind.JsonNode p : osdmap.path("pools")) {
+        for (JsonNode p : osdmap.path("pools")) {
             if (p.path("pool_name").asText().equals(config.pool())) {
                 String flags = p.path("flags_names").asText("");
                 return flags.matches("(^|.*,)(full|full_quota)(,.*|$)");
