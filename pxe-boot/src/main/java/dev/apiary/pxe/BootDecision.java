@@ -22,6 +22,14 @@ public interface BootDecision {
     }
 
     /**
+     * A file {@code machine}'s script loads over HTTP ({@code kernel} or {@code initrd}), or empty
+     * (HTTP 404). Called off the event loop; the HTTP service closes what it gets.
+     */
+    default Optional<ServedFile> file(Machine machine, String name) throws java.io.IOException {
+        return Optional.empty();
+    }
+
+    /**
      * DHCP is offering {@code machine} boot options (its DISCOVER was answered): a boot begins.
      * The fleet starts the machine's boot timeline here. Called on DHCP's event loop: hand off,
      * never block.

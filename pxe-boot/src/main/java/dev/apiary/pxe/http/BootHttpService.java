@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * The HTTP half of network boot: {@code GET /boot/{mac}} returns that machine's iPXE script
  * (iPXE fetches it over HTTP because it is fast; TFTP only carries iPXE itself), and
  * {@code GET /files/...} serves kernels, initrds and other large files from a directory, with
- * Range requests (RFC 9110 §14) and no path escapes. File transfers are admitted up to a cap; a
+ * Range requests (RFC 9110 §14) and no path escapes; {@link KernelRoutes} serves the kernel and
+ * initrd a machine's script boots from its own disk. File transfers are admitted up to a cap; a
  * request over the cap waits for a slot rather than failing, so fifty machines powering on
  * together all come up. A booted machine's agent talks to {@link AgentRoutes} under the same
  * {@code /boot/{mac}/} path.
@@ -66,6 +67,7 @@ public final class BootHttpService {
         Router router = Router.router(vertx);
         router.get("/boot/:mac").handler(this::script);
         new AgentRoutes(vertx, decision, sightings).mount(router);
+        new KernelRoutes(vertx, decision, this::machine).mount(router, this::admit);
         router.get("/files/*").handler(this::admit);
         router.get("/files/*").handler(StaticHandler.create(FileSystemAccess.ROOT, files.toString())
                 .setDirectoryListing(false)

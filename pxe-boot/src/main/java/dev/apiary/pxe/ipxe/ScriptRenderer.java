@@ -14,6 +14,10 @@ public final class ScriptRenderer {
     /** CHAP user names and secrets: what Apiary generates (base64url) and what users sensibly type. */
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._@+=-]{1,255}");
     private static final Pattern TEXT = Pattern.compile("[A-Za-z0-9 .,:_()/-]{0,200}");
+    /** A path on the script's own server: iPXE resolves it against the script's URI. */
+    private static final Pattern PATH = Pattern.compile("/[A-Za-z0-9/._-]{1,200}");
+    /** A kernel command line as Debian's loaders write one; no '$', quotes or controls. */
+    private static final Pattern CMDLINE = Pattern.compile("[A-Za-z0-9 =.,:_/@+-]{0,1024}");
 
     private ScriptRenderer() {}
 
@@ -22,13 +26,40 @@ public final class ScriptRenderer {
      * sanboot), keeping the SAN hooked and described in the iBFT for the OS initiator.
      */
     public static String sanboot(SanbootTarget t) {
+        StringBuilder s = credentials(t);
+        s.append("sanboot ").append(uris(t)).append(" || goto failed\n");
+        s.append(":failed\necho Apiary: sanboot failed, retrying in 10 s\nsleep 10\nreboot\n");
+        return s.toString();
+    }
+
+    /**
+     * Hooks the LUN as {@link #sanboot} does (the same iBFT reaches the OS, which mounts its root
+     * over iSCSI) but fetches the kernel and initrd over HTTP and boots them directly, as the
+     * disk's boot loader would have: one streamed download instead of the boot loader reading
+     * through iPXE's SAN device one block request at a time. {@code initrd=} names the initrd for
+     * the kernel's EFI stub, which loads it from iPXE's file system (https://ipxe.org/cmd/kernel);
+     * a BIOS kernel gets it from iPXE directly and ignores the argument.
+     */
+    public static String linux(SanbootTarget t, LinuxBoot linux) {
+        check("kernel path", linux.kernelPath(), PATH);
+        check("initrd path", linux.initrdPath(), PATH);
+        check("kernel command line", linux.cmdline(), CMDLINE);
+        StringBuilder s = credentials(t);
+        s.append("sanhook ").append(uris(t)).append(" || goto failed\n");
+        s.append("kernel ").append(linux.kernelPath()).append(" initrd=initrd.img");
+        s.append(linux.cmdline().isEmpty() ? "" : " " + linux.cmdline()).append(" || goto failed\n");
+        s.append("initrd --name initrd.img ").append(linux.initrdPath()).append(" || goto failed\n");
+        s.append("boot || goto failed\n");
+        s.append(":failed\necho Apiary: boot failed, retrying in 10 s\nsleep 10\nreboot\n");
+        return s.toString();
+    }
+
+    /** The script's start: who the machine is and the CHAP credentials iPXE logs in with (and puts in the iBFT). */
+    private static StringBuilder credentials(SanbootTarget t) {
         check("initiator IQN", t.initiatorIqn(), IQN);
         check("target IQN", t.targetIqn(), IQN);
         check("CHAP user", t.chapUser(), TOKEN);
         check("CHAP secret", t.chapSecret(), TOKEN);
-        if (t.portals().isEmpty()) {
-            throw new IllegalArgumentException("a sanboot script needs at least one portal");
-        }
         if (t.lun() < 0 || t.lun() > 255) {
             throw new IllegalArgumentException("LUN " + t.lun() + " is outside 0..255");
         }
@@ -48,18 +79,23 @@ public final class ScriptRenderer {
         }
         // Keep the SAN device after the OS takes over: Linux's initramfs logs in again from the iBFT.
         s.append("set keep-san 1\n");
+        return s;
+    }
+
+    /** iscsi:<server>:<protocol>:<port>:<lun>:<target> per portal (https://ipxe.org/sanuri). */
+    private static String uris(SanbootTarget t) {
+        if (t.portals().isEmpty()) {
+            throw new IllegalArgumentException("a sanboot script needs at least one portal");
+        }
         StringJoiner uris = new StringJoiner(" ");
         for (SanbootTarget.Portal p : t.portals()) {
             check("portal host", p.host(), HOST);
             if (p.port() < 1 || p.port() > 65535) {
                 throw new IllegalArgumentException("portal port " + p.port() + " is outside 1..65535");
             }
-            // iscsi:<server>:<protocol>:<port>:<lun>:<target> (https://ipxe.org/sanuri)
             uris.add("iscsi:" + p.host() + "::" + p.port() + ":" + t.lun() + ":" + t.targetIqn());
         }
-        s.append("sanboot ").append(uris).append(" || goto failed\n");
-        s.append(":failed\necho Apiary: sanboot failed, retrying in 10 s\nsleep 10\nreboot\n");
-        return s.toString();
+        return uris.toString();
     }
 
     /**

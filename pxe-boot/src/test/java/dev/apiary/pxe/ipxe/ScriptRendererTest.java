@@ -35,6 +35,28 @@ class ScriptRendererTest {
     }
 
     @Test
+    void rendersAKernelBootWithTheSanHookedForTheIbft() {
+        String s = ScriptRenderer.linux(target("Zx3_kP9-aQ2mW7vB"), new LinuxBoot("/boot/52-54-00-12-34-56/kernel",
+                "/boot/52-54-00-12-34-56/initrd", "root=UUID=5e1f0a7e-0b00-4d15-8c1e-55a5b007b001 ro console=ttyS0,115200n8"));
+        assertThat(s).startsWith("#!ipxe\n").contains("set password Zx3_kP9-aQ2mW7vB\n", "set reverse-password targetsecret99\n")
+                .contains("""
+                        sanhook iscsi:10.77.0.1::3260:0:iqn.2026-11.dev.apiary:target.worker1 \
+                        iscsi:10.77.0.2::3260:0:iqn.2026-11.dev.apiary:target.worker1 || goto failed
+                        kernel /boot/52-54-00-12-34-56/kernel initrd=initrd.img \
+                        root=UUID=5e1f0a7e-0b00-4d15-8c1e-55a5b007b001 ro console=ttyS0,115200n8 || goto failed
+                        initrd --name initrd.img /boot/52-54-00-12-34-56/initrd || goto failed
+                        boot || goto failed
+                        :failed
+                        """).doesNotContain("sanboot");
+        for (String bad : new String[] {"root=${x}", "a\nchain http://evil/", "quiet \"x\"", "a;b", "x".repeat(1025)}) {
+            assertThatThrownBy(() -> ScriptRenderer.linux(target("Zx3_kP9-aQ2mW7vB"),
+                    new LinuxBoot("/boot/k", "/boot/i", bad))).hasMessageContaining("kernel command line");
+        }
+        assertThatThrownBy(() -> ScriptRenderer.linux(target("Zx3_kP9-aQ2mW7vB"),
+                new LinuxBoot("http://evil/k", "/boot/i", ""))).hasMessageContaining("kernel path");
+    }
+
+    @Test
     void refusesValuesThatIpxeWouldExpandOrSplit() {
         for (String bad : new String[] {"has space", "${root}", "a\nchain http://evil/", "x{y}", "", "q\"uote"}) {
             assertThatThrownBy(() -> ScriptRenderer.sanboot(target(bad)))

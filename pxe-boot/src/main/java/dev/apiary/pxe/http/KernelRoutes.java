@@ -1,0 +1,110 @@
+package dev.apiary.pxe.http;
+
+import dev.apiary.pxe.BootDecision;
+import dev.apiary.pxe.Machine;
+import dev.apiary.pxe.ServedFile;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /boot/{mac}/kernel} and {@code /boot/{mac}/initrd}: the kernel and initrd a machine's
+ * script boots (ScriptRenderer#linux), read from its own boot disk by the decision and streamed
+ * with the connection's back-pressure: a chunk is read off the event loop only once the last one
+ * has left, so forty megabytes to each of fifty machines never sit in memory at once. Who may
+ * fetch them, and how many transfers run at once, is decided as for the script and for /files.
+ */
+final class KernelRoutes {
+    private static final Logger log = LoggerFactory.getLogger(KernelRoutes.class);
+    private static final int CHUNK = 256 * 1024;
+
+    private final Vertx vertx;
+    private final BootDecision decision;
+    private final BiFunction<RoutingContext, String, Optional<Machine>> machine;
+
+    /** {@code machine}: parses the MAC and checks the requester, answering the request itself when it refuses. */
+    KernelRoutes(Vertx vertx, BootDecision decision, BiFunction<RoutingContext, String, Optional<Machine>> machine) {
+        this.vertx = vertx;
+        this.decision = decision;
+        this.machine = machine;
+    }
+
+    void mount(Router router, Handler<RoutingContext> admit) {
+        for (String name : new String[] {"kernel", "initrd"}) {
+            router.get("/boot/:mac/" + name).handler(admit).handler(ctx -> serve(ctx, name));
+        }
+    }
+
+    private void serve(RoutingContext ctx, String name) {
+        Optional<Machine> m = machine.apply(ctx, name);
+        if (m.isEmpty()) {
+            return;
+        }
+        vertx.executeBlocking(() -> decision.file(m.get(), name), false).onComplete(r -> {
+            if (r.failed()) {
+                log.warn("[http] the {} of {} failed: {}", name, m.get().mac(), r.cause().toString());
+                ctx.response().setStatusCode(500).end("reading the " + name + " failed; see the server log\n");
+            } else if (r.result().isEmpty()) {
+                ctx.response().setStatusCode(404).end("no " + name + " for " + m.get().mac() + "\n");
+            } else {
+                ServedFile file = r.result().get();
+                ctx.addEndHandler(done -> close(file));
+                ctx.response().putHeader("Content-Type", "application/octet-stream")
+                        .putHeader("Content-Length", Long.toString(file.size()))
+                        .putHeader("Cache-Control", "no-store");
+                log.info("[http] sending the {} of {}: {} bytes", name, m.get().mac(), file.size());
+                send(ctx.response(), file, 0);
+            }
+        });
+    }
+
+    /** Reads the next chunk off the event loop, writes it, and goes on when the connection has room. */
+    private void send(HttpServerResponse response, ServedFile file, long offset) {
+        if (response.closed()) {
+            return;
+        }
+        if (offset == file.size()) {
+            response.end();
+            return;
+        }
+        int n = (int) Math.min(CHUNK, file.size() - offset);
+        vertx.executeBlocking(() -> {
+            ByteBuffer chunk = ByteBuffer.allocate(n);
+            file.read(offset, chunk);
+            return Buffer.buffer(chunk.array());
+        }, false).onComplete(r -> {
+            if (r.failed()) {
+                // The status line is gone: cutting the connection is the only way to say the body is bad.
+                log.warn("[http] reading at {} failed, closing the transfer: {}", offset, r.cause().toString());
+                response.reset();
+                return;
+            }
+            if (response.closed()) {
+                return;
+            }
+            response.write(r.result());
+            if (response.writeQueueFull()) {
+                response.drainHandler(v -> send(response, file, offset + n));
+            } else {
+                send(response, file, offset + n);
+            }
+        });
+    }
+
+    private static void close(ServedFile file) {
+        try {
+            file.close();
+        } catch (IOException e) {
+            log.warn("[http] closing a boot file: {}", e.toString());
+        }
+    }
+}
