@@ -313,7 +313,7 @@ wait_vms() { # DIR FIRST LAST: until each of these VMs is off, failed or past --
 milestones=(
     "ipxe:iPXE initialising devices"
     "script:(/boot/[^ ]*|w-[0-9a-f-]+\\.ipxe)\\.\\.\\. ok"
-    "sanboot:Booting from SAN device"
+    "sanboot:Registered SAN device|Booting from SAN device"
     "kernel:Linux version"
     "login:Connection[0-9:]+ to \\[target"
     "root:EXT4-fs \\(sda2\\): mounted"

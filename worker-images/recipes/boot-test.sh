@@ -115,7 +115,7 @@ printf '#!ipxe\ndhcp\nchain http://10.0.2.2:%s/boot/${mac}\n' "$HTTP_PORT" > "$W
 # milestone NAME REGEX: the first serial line matching, as "NAME=<seconds>".
 milestones=(
     "script:/boot/[^ ]*\\.\\.\\. ok"
-    "sanboot:Booting from SAN device"
+    "sanboot:Registered SAN device|Booting from SAN device"
     "kernel:Linux version"
     "login:Connection[0-9:]+ to \\[target"
     "root:EXT4-fs \\(sda2\\): mounted"

@@ -19,7 +19,9 @@ final class BootConsole {
         IPXE("iPXE started (the NIC's boot ROM)", "Open Source Network Boot Firmware"),
         DHCP("iPXE has an address (DHCP from QEMU's user-mode network)", "Configuring \\(net0 .*ok"),
         SCRIPT("iPXE fetched its boot script from Apiary", "/boot/[^ ]*\\.\\.\\. ok"),
-        SANBOOT("iPXE logged in to the root LUN: sanboot", "Booting from SAN device"),
+        // sanhook when the kernel comes over HTTP, sanboot when the disk's own loader runs
+        SANBOOT("iPXE logged in to the root LUN", "Registered SAN device|Booting from SAN device"),
+        KERNEL_HTTP("iPXE fetched the kernel and initrd over HTTP", "/boot/\\S*/initrd\\.\\.\\..*ok"),
         KERNEL("Linux started", "Linux version"),
         LOGIN("initramfs: iscsistart logged in from the iBFT", "Connection[0-9:]+ to \\[target"),
         ROOT("root filesystem mounted from the iSCSI LUN", "EXT4-fs \\(sda2\\): mounted"),

@@ -2,20 +2,25 @@ package dev.apiary.fleet;
 
 import dev.apiary.pxe.BootDecision;
 import dev.apiary.pxe.Machine;
+import dev.apiary.pxe.ipxe.LinuxBoot;
 import dev.apiary.pxe.ipxe.SanbootTarget;
 import dev.apiary.pxe.ipxe.ScriptRenderer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The fleet's answer to "what does this machine boot?" (the interface pxe-boot defines): a READY
- * worker gets a sanboot script for its root LUN on every gateway portal, with its CHAP and mutual
- * CHAP credentials; a PENDING one the wait-and-retry script; an unknown MAC is enrolled by policy
+ * worker gets a script for its root LUN on every gateway portal, with its CHAP and mutual CHAP
+ * credentials, that boots the kernel its root names over HTTP (or sanboots a root that names none); a PENDING one the wait-and-retry script; an unknown MAC is enrolled by policy
  * when it asks for its script (never from DHCP, which only learns that the fleet will answer).
  */
 public final class FleetBootDecision implements BootDecision {
+    private static final Logger log = LoggerFactory.getLogger(FleetBootDecision.class);
+
     private final FleetService fleet;
     private final java.util.function.Function<Worker, List<SanbootTarget.Portal>> portals;
 
@@ -68,6 +73,29 @@ public final class FleetBootDecision implements BootDecision {
         return fleet.byMac(machine.mac()).filter(w -> fleet.upgrades().changelog(w.name(), text)).isPresent();
     }
 
+    /** Its kernel over HTTP when its boot disk names one (the faster path), else its disk's own loader. */
+    private String ready(Worker w) {
+        SanbootTarget target = new SanbootTarget(w.initiatorIqn(), w.targetIqn(), portals.apply(w), 0,
+                w.chapUser(), fleet.chap(w).secret().reveal(), Optional.of(w.mutualUser()),
+                Optional.of(fleet.mutual(w).secret().reveal()));
+        Optional<LinuxBoot> linux = fleet.linux(w);
+        if (linux.isPresent()) {
+            try {
+                return ScriptRenderer.linux(target, linux.get());
+            } catch (IllegalArgumentException e) {
+                // The command line comes from the worker's own disk: one iPXE cannot carry safely boots the disk's loader.
+                log.warn("[boot] {}: {}; booting its own loader", w.name(), e.getMessage());
+            }
+        }
+        return ScriptRenderer.sanboot(target);
+    }
+
+    @Override
+    public Optional<dev.apiary.pxe.ServedFile> file(Machine machine, String name) throws IOException {
+        Optional<Worker> w = fleet.byMac(machine.mac());
+        return w.isEmpty() ? Optional.empty() : fleet.bootFile(w.get(), name);
+    }
+
     /** An unknown MAC is enrolled unless enrollment is off or the MAC was replaced (retired workers have none). */
     private boolean mayEnroll(String mac) {
         return fleet.policy().enrollment() != FleetPolicy.Enrollment.OFF && !fleet.revoked(mac);
@@ -89,9 +117,7 @@ public final class FleetBootDecision implements BootDecision {
         }
         fleet.seen(w, "asked for its boot script (" + w.state() + ")");
         return Optional.of(switch (w.state()) {
-            case READY -> ScriptRenderer.sanboot(new SanbootTarget(w.initiatorIqn(), w.targetIqn(), portals.apply(w), 0,
-                    w.chapUser(), fleet.chap(w).secret().reveal(), Optional.of(w.mutualUser()),
-                    Optional.of(fleet.mutual(w).secret().reveal())));
+            case READY -> ready(w);
             case PENDING -> ScriptRenderer.waitForApproval(w.name() + " is waiting for approval", 10);
             case REIMAGING -> ScriptRenderer.waitForApproval(w.name() + " is being reimaged", 5);
             case RESTORING -> ScriptRenderer.waitForApproval(w.name() + " is being rolled back to a snapshot", 5);

@@ -45,6 +45,7 @@ public final class FleetService {
     private final NextBoot nextBoot;
     private final Upgrades upgrades;
     private final Rollouts rollouts;
+    private final DiskKernels kernels;
 
     /** The operation conflicts with the worker's state or with another operation on it (HTTP 409). */
     public static final class Conflict extends RuntimeException {
@@ -74,6 +75,23 @@ public final class FleetService {
         this.nextBoot = new NextBoot(this, inventory, store, clock);
         this.upgrades = new Upgrades(this, inventory, store, clock);
         this.rollouts = new Rollouts(this, inventory, clock);
+        this.kernels = new DiskKernels(store);
+    }
+
+    /** The volume a READY worker boots as LUN 0: its root, or in a maintenance boot the image head it upgrades. */
+    public String bootVolume(Worker w) {
+        return Optional.ofNullable(upgrades.maintenanceRoots().get(w.name()))
+                .orElseGet(() -> w.lun(Worker.Role.ROOT).orElseThrow().volume());
+    }
+
+    /** The kernel its boot volume's extlinux configuration names, for iPXE to fetch over HTTP; empty to sanboot. */
+    public Optional<dev.apiary.pxe.ipxe.LinuxBoot> linux(Worker w) {
+        return kernels.linux(w, bootVolume(w));
+    }
+
+    /** The worker's kernel or initrd ({@code name}), read from its boot volume; empty when it has none. */
+    public Optional<dev.apiary.pxe.ServedFile> bootFile(Worker w, String name) throws IOException {
+        return w.state() == Worker.State.READY ? kernels.open(bootVolume(w), name) : Optional.empty();
     }
 
     /** Image versions assigned to workers' next boots. */

@@ -17,7 +17,9 @@ class BootConsoleTest {
             5.51|tftp://10.0.2.2/boot.ipxe... ok\r
             5.58|http://10.0.2.2:8080/boot/52%3A54%3A00%3Ade%3A00%3A01... ok\r
             5.60|Apiary: booting iqn.2026-11.dev.apiary:worker1\r
-            5.77|Booting from SAN device 0x80\r
+            5.77|Registered SAN device 0x80\r
+            6.90|/boot/52-54-00-de-00-01/kernel... ok\r
+            8.02|/boot/52-54-00-de-00-01/initrd... 87%     ok\r
             11.52|Probing EDD (edd=off to disable)... oc[    0.000000] Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org)\r
             21.26|iscsistart: Connection1:0 to [target: iqn.2026-11.dev.apiary:target.worker1, portal: 10.0.2.2,36325] through [iface: default] is operational now\r
             22.52|[   11.305280] EXT4-fs (sda2): mounted filesystem with ordered data mode. Quota mode: none.\r
@@ -45,7 +47,7 @@ class BootConsoleTest {
         List<BootConsole.Hit> hits = feed(console, TRANSCRIPT);
         assertThat(hits).extracting(BootConsole.Hit::milestone).containsExactly(Milestone.values());
         assertThat(hits).extracting(BootConsole.Hit::seconds)
-                .containsExactly(0.22, 5.41, 5.58, 5.77, 11.52, 21.26, 22.52, 23.61, 35.73, 42.62, 46.49);
+                .containsExactly(0.22, 5.41, 5.58, 5.77, 8.02, 11.52, 21.26, 22.52, 23.61, 35.73, 42.62, 46.49);
         assertThat(console.reached(Milestone.SYSTEMD).orElseThrow().line())
                 .isEqualTo("Welcome to Debian GNU/Linux 12 (bookworm)!");
         // "formatting" is on the way; the milestone is the line that says what was done.

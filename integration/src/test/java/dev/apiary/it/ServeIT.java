@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * bytes. The inventory survives a restart; another initiator name is refused.
  */
 class ServeIT {
-    static final Pattern SANBOOT = Pattern.compile("sanboot iscsi:([0-9.]+)::(\\d+):0:(\\S+)");
+    static final Pattern SANBOOT = Pattern.compile("san(?:boot|hook) iscsi:([0-9.]+)::(\\d+):0:(\\S+)");
 
     @TempDir
     Path dir;
