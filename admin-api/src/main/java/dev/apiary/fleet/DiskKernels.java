@@ -21,12 +21,12 @@ import org.slf4j.LoggerFactory;
  * needs nothing cached to be right. A disk without that configuration, or with one that cannot
  * be read, boots its own loader through sanboot as before.
  */
-final class DiskKernels {
+public final class DiskKernels {
     private static final Logger log = LoggerFactory.getLogger(DiskKernels.class);
 
     private final VolumeStore store;
 
-    DiskKernels(VolumeStore store) {
+    public DiskKernels(VolumeStore store) {
         this.store = store;
     }
 
@@ -47,7 +47,7 @@ final class DiskKernels {
     }
 
     /** The kernel or initrd of {@code volume}, holding the volume open until closed. */
-    Optional<ServedFile> open(String volume, String name) throws IOException {
+    public Optional<ServedFile> open(String volume, String name) throws IOException {
         Volume disk = store.open(volume);
         try {
             Optional<BootEntry> entry = BootEntry.read(disk);

@@ -114,6 +114,9 @@ public final class ApiaryServer implements AutoCloseable {
                         w.lun(dev.apiary.fleet.Worker.Role.ROOT).map(dev.apiary.fleet.Worker.Lun::volume).orElse(null))), vertx)
                         .start();
                 started.add(pxe);
+                if (settings.warmup() > 0) {
+                    BootWarmup.run(vertx, store, fleet.image(), dataDir.resolve("warmup-boot"));
+                }
             }
             List<java.net.InetAddress> addresses = new ArrayList<>(List.of(settings.api().getAddress()));
             certificate = SelfSignedCertificate.loadOrCreate(dataDir.resolve("tls"), settings.apiNames(), addresses);

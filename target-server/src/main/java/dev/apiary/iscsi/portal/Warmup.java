@@ -269,7 +269,7 @@ public final class Warmup {
      * Waits (until {@code deadline}) for the JIT's queue to drain: the compilations the warm-up
      * triggered finish now, not during the first boot. Quiet = no compile time added for 300 ms.
      */
-    private static void awaitQuietCompiler(long deadline) {
+    public static void awaitQuietCompiler(long deadline) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
             return;
