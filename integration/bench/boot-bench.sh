@@ -196,7 +196,9 @@ thread_cpu() {
     local p t
     for p in "$@"; do
         for t in /proc/"$p"/task/*; do
-            awk -v n="$(tr ' ' '_' <"$t/comm" 2>/dev/null)" '{ print n, $14 + $15 }' "$t/stat" 2>/dev/null
+            # a thread may end between the listing and the read: skip it (stderr first, so the failed < is quiet)
+            n=$(tr ' ' '_' 2>/dev/null <"$t/comm") || continue
+            awk -v n="$n" '{ print n, $14 + $15 }' "$t/stat" 2>/dev/null || continue
         done
     done | sed -E 's/[#-]?[0-9]+ / /' | awk -v hz="$(getconf CLK_TCK)" '{ c[$1] += $2 } END { for (k in c) if (c[k] > 0) printf "%.2f %s\n", c[k] / hz, k }' |
         sort -rn
