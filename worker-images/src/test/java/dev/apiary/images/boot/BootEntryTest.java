@@ -152,7 +152,7 @@ class BootEntryTest {
     void streamsEachContiguousStretchInOneDiskRead() throws IOException {
         Path fs = workerFs("mkfs.ext4", "-b", "4096", "-O", "^64bit,^metadata_csum");
         long kernelExtents = debugfs(fs, "ex /boot/" + KERNEL).lines().filter(l -> l.startsWith(" 1/ 1")).count();
-        try (CountingVolume v = new CountingVolume(FileVolume.open(TestImages.wholeDisk(dir.resolve("disk.img"), fs), true))) {
+        try (ReadCountingVolume v = new ReadCountingVolume(FileVolume.open(TestImages.wholeDisk(dir.resolve("disk.img"), fs), true))) {
             BootEntry e = BootEntry.read(v).orElseThrow();
             v.reads.set(0);
             e.initrd().read(0, ByteBuffer.allocate((int) e.initrd().size()));
