@@ -96,7 +96,11 @@ final class BootWarmup {
             return 0;
         } finally {
             if (http != null) {
-                http.close();
+                try { // closed before the clone is dropped: an open transfer would keep it in use
+                    http.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    log.warn("[boot] closing the warm-up's HTTP service: {}", e.toString());
+                }
             }
             try {
                 drop(store);

@@ -162,23 +162,30 @@ public final class BootHttpService {
     }
 
     private void start(RoutingContext ctx) {
-        ctx.addEndHandler(done -> {
-            active.decrementAndGet();
-            Waiting next = waiting.poll();
-            if (next == null) {
-                return;
-            }
-            if (active.incrementAndGet() <= maxTransfers) {
-                next.context().runOnContext(v -> {
-                    next.ctx().request().resume();
-                    start(next.ctx());
-                });
-            } else {
-                active.decrementAndGet();
-                waiting.add(next);
-            }
-        });
+        ctx.addEndHandler(done -> release());
         ctx.next();
+    }
+
+    /** A transfer ended: its slot goes to the next waiting request that is still connected. */
+    private void release() {
+        active.decrementAndGet();
+        Waiting next = waiting.poll();
+        if (next == null) {
+            return;
+        }
+        if (active.incrementAndGet() <= maxTransfers) {
+            next.context().runOnContext(v -> {
+                if (next.ctx().response().closed()) {
+                    release(); // it left while waiting, before its close handler took it out of the queue
+                    return;
+                }
+                next.ctx().request().resume();
+                start(next.ctx());
+            });
+        } else {
+            active.decrementAndGet();
+            waiting.add(next);
+        }
     }
 
     int activeTransfers() {

@@ -9,7 +9,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -26,6 +25,7 @@ import org.slf4j.LoggerFactory;
 final class KernelRoutes {
     private static final Logger log = LoggerFactory.getLogger(KernelRoutes.class);
     private static final int CHUNK = 256 * 1024;
+    private static final String MACHINE = "apiary.machine";
 
     private final Vertx vertx;
     private final BootDecision decision;
@@ -40,28 +40,30 @@ final class KernelRoutes {
 
     void mount(Router router, Handler<RoutingContext> admit) {
         for (String name : new String[] {"kernel", "initrd"}) {
-            router.get("/boot/:mac/" + name).handler(admit).handler(ctx -> serve(ctx, name));
+            // Who is asking is checked before admission, so a refused host never holds a place in the queue.
+            router.get("/boot/:mac/" + name).handler(ctx -> machine.apply(ctx, name).ifPresent(m -> {
+                ctx.put(MACHINE, m);
+                admit.handle(ctx);
+            })).handler(ctx -> serve(ctx, ctx.get(MACHINE), name));
         }
     }
 
-    private void serve(RoutingContext ctx, String name) {
-        Optional<Machine> m = machine.apply(ctx, name);
-        if (m.isEmpty()) {
-            return;
-        }
-        vertx.executeBlocking(() -> decision.file(m.get(), name), false).onComplete(r -> {
+    private void serve(RoutingContext ctx, Machine m, String name) {
+        vertx.executeBlocking(() -> decision.file(m, name), false).onComplete(r -> {
             if (r.failed()) {
-                log.warn("[http] the {} of {} failed: {}", name, m.get().mac(), r.cause().toString());
+                log.warn("[http] the {} of {} failed: {}", name, m.mac(), r.cause().toString());
                 ctx.response().setStatusCode(500).end("reading the " + name + " failed; see the server log\n");
             } else if (r.result().isEmpty()) {
-                ctx.response().setStatusCode(404).end("no " + name + " for " + m.get().mac() + "\n");
+                ctx.response().setStatusCode(404).end("no " + name + " for " + m.mac() + "\n");
+            } else if (ctx.response().closed()) {
+                close(r.result().get()); // the client left while the file was opened: no end handler would run now
             } else {
                 ServedFile file = r.result().get();
                 ctx.addEndHandler(done -> close(file));
                 ctx.response().putHeader("Content-Type", "application/octet-stream")
                         .putHeader("Content-Length", Long.toString(file.size()))
                         .putHeader("Cache-Control", "no-store");
-                log.info("[http] sending the {} of {}: {} bytes", name, m.get().mac(), file.size());
+                log.info("[http] sending the {} of {}: {} bytes", name, m.mac(), file.size());
                 send(ctx.response(), file, 0);
             }
         });
@@ -100,11 +102,11 @@ final class KernelRoutes {
         });
     }
 
-    private static void close(ServedFile file) {
-        try {
+    /** Off the event loop: closing a volume may wait for the store's lock or for I/O in flight. */
+    private void close(ServedFile file) {
+        vertx.executeBlocking(() -> {
             file.close();
-        } catch (IOException e) {
-            log.warn("[http] closing a boot file: {}", e.toString());
-        }
+            return null;
+        }, false).onFailure(e -> log.warn("[http] closing a boot file: {}", e.toString()));
     }
 }

@@ -48,6 +48,8 @@ class KernelRoutesTest {
     volatile long failAt = Long.MAX_VALUE;
     /** Reads wait this long each, so a client can leave mid-transfer. */
     volatile long readMillis;
+    /** Opening waits this long, so a client can leave before its file is open. */
+    volatile long openMillis;
 
     Vertx vertx;
     Sightings sightings;
@@ -73,6 +75,11 @@ class KernelRoutesTest {
                 return Optional.empty();
             }
             byte[] content = name.equals("kernel") ? kernel : initrd;
+            try {
+                Thread.sleep(openMillis);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
             opened.incrementAndGet();
             return Optional.of(new ServedFile() {
                 @Override
@@ -160,6 +167,18 @@ class KernelRoutesTest {
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> closed.get() == 1 && service.activeTransfers() == 0);
         readMillis = 0;
         assertThat(get("/boot/" + MAC + "/initrd").body()).isEqualTo(initrd);
+    }
+
+    @Test
+    void aClientLeavingWhileItsFileOpensStillGetsItClosed() throws Exception {
+        openMillis = 500;
+        try (Socket s = new Socket("127.0.0.1", Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)))) {
+            s.getOutputStream().write(("GET /boot/" + MAC + "/kernel HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(100);
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> opened.get() == 1 && closed.get() == 1
+                && service.activeTransfers() == 0);
     }
 
     @Test

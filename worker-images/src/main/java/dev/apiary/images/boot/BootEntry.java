@@ -17,6 +17,9 @@ import java.util.Optional;
  * @param append the APPEND line, trimmed, without an {@code initrd=} option taken as the initrd; may be empty
  */
 public record BootEntry(BootFile kernel, BootFile initrd, String append) {
+    /** Partitions looked at, at most: Debian's images have one or two, a crafted table up to 128. */
+    static final int MAX_CANDIDATES = 8;
+
     public BootEntry {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(initrd, "initrd");
@@ -34,7 +37,16 @@ public record BootEntry(BootFile kernel, BootFile initrd, String append) {
      * one read. The returned files read from {@code disk}, which must stay open while they are used.
      */
     public static Optional<BootEntry> read(Volume disk) throws IOException {
+        // The disk is the worker's own, so a crafted one could list 128 partitions all pointing at
+        // one filesystem built to cost the most reads: look at a few, each place once.
+        java.util.Set<Long> seen = new java.util.HashSet<>();
         for (Partitions.Partition p : Partitions.read(disk)) {
+            if (!seen.add(p.start())) {
+                continue;
+            }
+            if (seen.size() > MAX_CANDIDATES) {
+                break;
+            }
             Optional<Ext4> fs = Ext4.open(disk, p.start(), p.length());
             if (fs.isEmpty()) {
                 continue;

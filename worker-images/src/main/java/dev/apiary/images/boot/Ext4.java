@@ -23,9 +23,9 @@ final class Ext4 {
      * Metadata (descriptors, inodes, tree nodes, indirect and directory blocks) read per filesystem.
      * Each structure has its own bound, but a crafted image can make lookups revisit them (a symbolic
      * link "d/../d/../d/.." through a 16 MiB directory); this bounds the whole walk. A real boot
-     * reads a few hundred KiB.
+     * reads a few hundred KiB; with at most eight partitions tried, a request costs at most 256 MiB.
      */
-    static final long MAX_METADATA = 128 << 20;
+    static final long MAX_METADATA = 32 << 20;
 
     private static final int SUPERBLOCK_AT = 1024;
     private static final int MAGIC = 0xEF53;
