@@ -11,6 +11,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.ByteBuffer;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +28,9 @@ final class KernelRoutes {
     private static final Logger log = LoggerFactory.getLogger(KernelRoutes.class);
     private static final int CHUNK = 256 * 1024;
     private static final String MACHINE = "apiary.machine";
+    static final int PER_MACHINE = 2;
+
+    private final ConcurrentHashMap<String, AtomicInteger> perMachine = new ConcurrentHashMap<>();
 
     private final Vertx vertx;
     private final BootDecision decision;
@@ -42,6 +47,19 @@ final class KernelRoutes {
         for (String name : new String[] {"kernel", "initrd"}) {
             // Who is asking is checked before admission, so a refused host never holds a place in the queue.
             router.get("/boot/:mac/" + name).handler(ctx -> machine.apply(ctx, name).ifPresent(m -> {
+                // iPXE fetches one file after the other; more at once from one machine would only
+                // take the transfer slots other machines are waiting for.
+                AtomicInteger mine = perMachine.computeIfAbsent(m.mac(), k -> new AtomicInteger());
+                if (mine.incrementAndGet() > PER_MACHINE) {
+                    mine.decrementAndGet();
+                    ctx.response().setStatusCode(429).end("at most " + PER_MACHINE + " transfers per machine at once\n");
+                    return;
+                }
+                ctx.addEndHandler(done -> {
+                    if (mine.decrementAndGet() == 0) {
+                        perMachine.remove(m.mac(), mine);
+                    }
+                });
                 ctx.put(MACHINE, m);
                 admit.handle(ctx);
             })).handler(ctx -> serve(ctx, ctx.get(MACHINE), name));

@@ -71,7 +71,7 @@ class KernelRoutesTest {
 
         @Override
         public Optional<ServedFile> file(Machine machine, String name) {
-            if (!machine.mac().equals(MAC)) {
+            if (!machine.mac().equals(MAC) && !machine.mac().matches("52:54:00:12:34:5[0-4]")) {
                 return Optional.empty();
             }
             byte[] content = name.equals("kernel") ? kernel : initrd;
@@ -170,6 +170,23 @@ class KernelRoutesTest {
     }
 
     @Test
+    void oneMachineHoldsAtMostTwoTransfersAtOnce() throws Exception {
+        readMillis = 50;
+        List<CompletableFuture<HttpResponse<byte[]>>> two = new ArrayList<>();
+        for (int n = 0; n < KernelRoutes.PER_MACHINE; n++) {
+            two.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/boot/" + MAC + "/initrd"))
+                    .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> opened.get() == KernelRoutes.PER_MACHINE);
+        assertThat(get("/boot/" + MAC + "/kernel").statusCode()).isEqualTo(429);
+        for (CompletableFuture<HttpResponse<byte[]>> f : two) {
+            assertThat(f.get(60, TimeUnit.SECONDS).body()).isEqualTo(initrd);
+        }
+        readMillis = 0;
+        assertThat(get("/boot/" + MAC + "/kernel").body()).as("the count goes down again").isEqualTo(kernel);
+    }
+
+    @Test
     void aClientLeavingWhileItsFileOpensStillGetsItClosed() throws Exception {
         openMillis = 500;
         try (Socket s = new Socket("127.0.0.1", Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)))) {
@@ -190,7 +207,9 @@ class KernelRoutesTest {
         failAt = Long.MAX_VALUE;
         List<CompletableFuture<HttpResponse<byte[]>>> all = new ArrayList<>();
         for (int n = 0; n < 5; n++) {
-            all.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/boot/" + MAC + "/kernel"))
+            String mac = "52:54:00:12:34:5" + n; // five machines: one may hold only two transfers
+            sightings.saw(mac, InetAddress.getByName("127.0.0.1"));
+            all.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/boot/" + mac + "/kernel"))
                     .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray()));
         }
         for (CompletableFuture<HttpResponse<byte[]>> f : all) {
