@@ -12,7 +12,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +29,8 @@ final class KernelRoutes {
     private static final String MACHINE = "apiary.machine";
     static final int PER_MACHINE = 2;
 
-    private final ConcurrentHashMap<String, AtomicInteger> perMachine = new ConcurrentHashMap<>();
+    /** Transfers in progress per MAC; each change is one atomic map operation, and a MAC at zero leaves the map. */
+    private final ConcurrentHashMap<String, Integer> perMachine = new ConcurrentHashMap<>();
 
     private final Vertx vertx;
     private final BootDecision decision;
@@ -49,21 +49,20 @@ final class KernelRoutes {
             router.get("/boot/:mac/" + name).handler(ctx -> machine.apply(ctx, name).ifPresent(m -> {
                 // iPXE fetches one file after the other; more at once from one machine would only
                 // take the transfer slots other machines are waiting for.
-                AtomicInteger mine = perMachine.computeIfAbsent(m.mac(), k -> new AtomicInteger());
-                if (mine.incrementAndGet() > PER_MACHINE) {
-                    mine.decrementAndGet();
+                if (perMachine.merge(m.mac(), 1, Integer::sum) > PER_MACHINE) {
+                    leave(m.mac());
                     ctx.response().setStatusCode(429).end("at most " + PER_MACHINE + " transfers per machine at once\n");
                     return;
                 }
-                ctx.addEndHandler(done -> {
-                    if (mine.decrementAndGet() == 0) {
-                        perMachine.remove(m.mac(), mine);
-                    }
-                });
+                ctx.addEndHandler(done -> leave(m.mac()));
                 ctx.put(MACHINE, m);
                 admit.handle(ctx);
             })).handler(ctx -> serve(ctx, ctx.get(MACHINE), name));
         }
+    }
+
+    private void leave(String mac) {
+        perMachine.computeIfPresent(mac, (k, n) -> n == 1 ? null : n - 1);
     }
 
     private void serve(RoutingContext ctx, Machine m, String name) {
