@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The fleet's answer to "what does this machine boot?" (the interface pxe-boot defines): a READY
  * worker gets a script for its root LUN on every gateway portal, with its CHAP and mutual CHAP
- * credentials, that boots the kernel its root names over HTTP (or sanboots a root that names none); a PENDING one the wait-and-retry script; an unknown MAC is enrolled by policy
- * when it asks for its script (never from DHCP, which only learns that the fleet will answer).
+ * credentials, that boots the kernel its root names over HTTP (or sanboots a root that names
+ * none); a PENDING one the wait-and-retry script; an unknown MAC is enrolled by policy when it
+ * asks for its script (never from DHCP, which only learns that the fleet will answer).
  */
 public final class FleetBootDecision implements BootDecision {
     private static final Logger log = LoggerFactory.getLogger(FleetBootDecision.class);
