@@ -26,10 +26,11 @@
 #
 # Two stages:
 #  1. base (cached): debootstrap bookworm (minbase + systemd-sysv, udev, kmod, iproute2), then
-#     linux-image-amd64, open-iscsi, initramfs-tools and zstd without recommends, with the
-#     initramfs set up for an iSCSI root from the iBFT; docs, locales and unneeded drivers
-#     trimmed. Kept in --cache under a key of everything that goes into it, so a rebuild with a
-#     warm cache skips this stage; downloaded .debs are kept there too.
+#     linux-image-amd64, open-iscsi, initramfs-tools, zstd and multipath-tools(-boot) without
+#     recommends, with the initramfs set up for an iSCSI root from the iBFT (through every
+#     portal it names, dm-multipath over them); docs, locales and unneeded drivers trimmed.
+#     Kept in --cache under a key of everything that goes into it, so a rebuild with a warm
+#     cache skips this stage; downloaded .debs are kept there too.
 #  2. image (every run, seconds): a copy of the base plus files/rootfs (the worker's units and
 #     scripts), the version and settings, then the raw image with an MBR:
 #       p1  ESP, FAT32, 64 MiB, type ef: \EFI\BOOT\BOOTX64.EFI (grub-mkstandalone)   UEFI
@@ -47,7 +48,7 @@ t0=$(date +%s)
 BASE_REVISION=2
 SUITE=bookworm
 INCLUDE=systemd-sysv,udev,kmod,iproute2
-PACKAGES=(linux-image-amd64 open-iscsi initramfs-tools zstd)
+PACKAGES=(linux-image-amd64 open-iscsi initramfs-tools zstd multipath-tools multipath-tools-boot)
 ROOT_UUID=5e1f0a7e-0b00-4d15-8c1e-55a5b007b001
 CMDLINE="root=UUID=$ROOT_UUID ro console=tty0 console=ttyS0,115200n8 panic=10 net.ifnames=0"
 ESP_START=2048       # sectors of 512 bytes

@@ -23,8 +23,11 @@ final class BootConsole {
         SANBOOT("iPXE logged in to the root LUN", "Registered SAN device|Booting from SAN device"),
         KERNEL_HTTP("iPXE fetched the kernel and initrd over HTTP", "/boot/\\S*/initrd\\.\\.\\..*ok"),
         KERNEL("Linux started", "Linux version"),
-        LOGIN("initramfs: iscsistart logged in from the iBFT", "Connection[0-9:]+ to \\[target"),
-        ROOT("root filesystem mounted from the iSCSI LUN", "EXT4-fs \\(sda2\\): mounted"),
+        // the image's own login (scripts/local-top/iscsi) says APIARY-ISCSI; open-iscsi's, Connection
+        LOGIN("initramfs: iscsistart logged in from the iBFT",
+                "Connection[0-9:]+ to \\[target|APIARY-ISCSI \\d+ portals?, [1-9]\\d* logged in"),
+        // sda2, or with several portals the multipath map's partition
+        ROOT("root filesystem mounted from the iSCSI LUN", "EXT4-fs \\((sda2|dm-\\d+)\\): mounted"),
         SYSTEMD("systemd started", "Welcome to Debian"),
         DATA("data LUN", "APIARY-DATA (formatted|mounted|none)"),
         UP("APIARY-WORKER-UP", "APIARY-WORKER-UP "),

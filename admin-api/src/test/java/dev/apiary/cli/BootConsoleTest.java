@@ -71,6 +71,20 @@ class BootConsoleTest {
     }
 
     @Test
+    void theImagesOwnLoginAndAMultipathRootAreMilestonesAndAFailedLoginIsNot() {
+        BootConsole console = new BootConsole();
+        assertThat(console.feed(1, "APIARY-ISCSI 2 portals, 0 logged in: 10.0.0.11:3260 failed (x), 10.0.0.12:3260 "
+                + "no login within 30s")).isEmpty();
+        assertThat(console.feed(2, "APIARY-ISCSI 2 portals, 1 logged in: 10.0.0.11:3260 ok, 10.0.0.12:3260 no login "
+                + "within 15s")).extracting(BootConsole.Hit::milestone).containsExactly(Milestone.LOGIN);
+        assertThat(console.feed(3, "[   20.1] EXT4-fs (dm-2): mounted filesystem with ordered data mode."))
+                .extracting(BootConsole.Hit::milestone).containsExactly(Milestone.ROOT);
+        BootConsole one = new BootConsole();
+        assertThat(one.feed(1, "APIARY-ISCSI 1 portal, 1 logged in: 10.0.2.2:3260 ok"))
+                .extracting(BootConsole.Hit::milestone).containsExactly(Milestone.LOGIN);
+    }
+
+    @Test
     void theLinesThatEndABootAreRecognized() {
         for (String line : List.of("Could not open SAN device: Input/output error (http://ipxe.org/1d0c6539)",
                 "[   12.1] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)",

@@ -75,8 +75,18 @@ apiary_url() {
         printf '%s\n' "${APIARY_URL%/}"
         return 0
     fi
-    local ip
+    local ip t c
     ip=$(ibft_read target0/ip-addr) || return 1
+    # Booted through several portals (one iBFT target each), some maybe down: the first one this
+    # machine has an iSCSI connection to.
+    for t in "$IBFT"/target*; do
+        for c in /sys/class/iscsi_connection/connection*/persistent_address; do
+            if [ "$(cat "$t/ip-addr" 2>/dev/null)" = "$(cat "$c" 2>/dev/null)" ]; then
+                ip=$(cat "$t/ip-addr")
+                break 2
+            fi
+        done
+    done
     case "$ip" in
         *:*) printf 'http://[%s]:%s\n' "$ip" "$BOOT_HTTP_PORT" ;;
         *) printf 'http://%s:%s\n' "$ip" "$BOOT_HTTP_PORT" ;;
