@@ -193,21 +193,17 @@ public final class ApiaryServer implements AutoCloseable {
     }
 
     /**
-     * What a worker's boot script names: the portal of the gateway that owns its root LUN, when
-     * it is up, and only that one. Several URIs would make iPXE describe several targets in the
-     * iBFT, and Debian's initramfs logs in to each of them: one that is down holds the boot in a
-     * login loop, and two that are up give the root disk twice, without dm-multipath in the
-     * initramfs to make one device of them (docs/gateways.md, "Not yet"). Without a live owner:
-     * the live gateways' portals, then the configured ones not among them, then the others.
+     * What a worker's boot script names: every gateway's portal, so iPXE opens the LUN through
+     * whichever answers and writes one iBFT target per portal; the worker image's initramfs logs
+     * in through each (a dead one within a bound) and dm-multipath makes one device of the paths
+     * (docs/gateways.md). Order: the gateway owning the root LUN if it is up, the other live
+     * gateways, the configured portals not among them, then the gateways that are down (the API
+     * node may be the last to know one is back).
      */
     static List<SanbootTarget.Portal> bootPortals(ServeSettings settings, GatewayRegistry gateways, String root) {
         List<GatewayRegistry.View> all = gateways.list();
-        for (GatewayRegistry.View g : all) {
-            if (g.up() && root != null && g.owns().contains(root)) {
-                return List.of(portal(g.portal()));
-            }
-        }
         java.util.LinkedHashSet<SanbootTarget.Portal> out = new java.util.LinkedHashSet<>();
+        all.stream().filter(g -> g.up() && root != null && g.owns().contains(root)).forEach(g -> out.add(portal(g.portal())));
         all.stream().filter(GatewayRegistry.View::up).forEach(g -> out.add(portal(g.portal())));
         out.addAll(settings.portals());
         all.forEach(g -> out.add(portal(g.portal())));
