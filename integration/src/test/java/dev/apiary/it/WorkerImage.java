@@ -21,7 +21,9 @@ import java.util.List;
  *   <li>a story unit that prints what the last boot left on the root and on the data volume, then
  *       leaves its own mark on both: {@code APIARY-STORY host=H root=R data=D wrote=W}; and that
  *       keeps the machine up, its agent asking for actions every 5 s, when the firmware says so
- *       ({@link Power#stay}); otherwise the image powers off after its up marker.</li>
+ *       ({@link Power#stay}); otherwise the image powers off after its up marker. With fw_cfg
+ *       {@code opt/apiary/writer} it stays up writing a synced record a second to the data volume
+ *       ({@code APIARY-WRITE n} on the console), 300 at most, then powers off.</li>
  * </ul>
  */
 final class WorkerImage {
@@ -78,9 +80,32 @@ final class WorkerImage {
                 [ "$data" != none ] && echo "$mark" > "$data/apiary-story"
                 sync
                 echo "APIARY-STORY host=$(hostname) root=$root data=$old wrote=$mark" > /dev/ttyS0
+                for f in /sys/firmware/ibft/target0/chap-secret; do
+                    [ -e "$f" ] && echo "APIARY-IBFT-SECRETS mode=$(stat -c %a "$f")" > /dev/ttyS0
+                done
+                # fw_cfg opt/apiary/writer: stay up and write to the data LUN (apiary-writer).
+                if [ -e /sys/firmware/qemu_fw_cfg/by_name/opt/apiary/writer/raw ] && [ "$data" != none ]; then
+                    rm -f /etc/apiary/poweroff-after-up
+                    systemd-run --no-block --unit=apiary-writer /usr/local/sbin/apiary-writer "$data"
+                fi
                 """);
-        Path story = overlay.resolve("usr/local/sbin/apiary-story");
-        story.toFile().setExecutable(true, false);
+        write(overlay.resolve("usr/local/sbin/apiary-writer"), """
+                #!/bin/sh
+                # A record a second, appended to the data volume and synced, 300 at most, then power
+                # off: RbdGatewaysIT cuts a gateway meanwhile and watches the records go on.
+                i=1
+                while [ $i -le 300 ]; do
+                    echo "$i" >> "$1/apiary-writer"
+                    sync "$1/apiary-writer"
+                    echo "APIARY-WRITE $i" > /dev/ttyS0
+                    i=$((i + 1))
+                    sleep 1
+                done
+                systemctl poweroff
+                """);
+        for (String script : List.of("apiary-story", "apiary-writer")) {
+            overlay.resolve("usr/local/sbin/" + script).toFile().setExecutable(true, false);
+        }
         Path wants = Files.createDirectories(overlay.resolve("etc/systemd/system/multi-user.target.wants"));
         Files.createSymbolicLink(wants.resolve("apiary-story.service"), Path.of("/etc/systemd/system/apiary-story.service"));
 
