@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 
 /**
@@ -101,13 +103,20 @@ public final class OwnedVolume extends ForwardingVolume {
         }
     }
 
-
-
-
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         writing();
         volume.write(offset, src, fua);
+    }
+
+    @Override
+    public CompletionStage<Void> writeAsync(long offset, ByteBuffer src, boolean fua) {
+        try {
+            writing(); // takes the lock first, on this (SCSI) thread: it may wait on the cluster
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return volume.writeAsync(offset, src, fua);
     }
 
     @Override
@@ -121,8 +130,4 @@ public final class OwnedVolume extends ForwardingVolume {
         writing();
         volume.unmap(offset, length);
     }
-
-
-
-
 }

@@ -2,6 +2,7 @@ package dev.apiary.lun;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -32,8 +33,6 @@ public final class CountingVolume extends ForwardingVolume {
         return writtenBytes.sum();
     }
 
-
-
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         int n = dst.remaining();
@@ -50,9 +49,21 @@ public final class CountingVolume extends ForwardingVolume {
         writtenBytes.add(n);
     }
 
+    @Override
+    public CompletionStage<Void> readAsync(long offset, ByteBuffer dst) {
+        int n = dst.remaining();
+        return volume.readAsync(offset, dst).thenRun(() -> {
+            reads.increment();
+            readBytes.add(n);
+        });
+    }
 
-
-
-
-
+    @Override
+    public CompletionStage<Void> writeAsync(long offset, ByteBuffer src, boolean fua) {
+        int n = src.remaining();
+        return volume.writeAsync(offset, src, fua).thenRun(() -> {
+            writes.increment();
+            writtenBytes.add(n);
+        });
+    }
 }

@@ -2,6 +2,7 @@ package dev.apiary.lun;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A volume that passes every verb to the one it wraps: the base of the decorators that add one
@@ -37,6 +38,16 @@ public abstract class ForwardingVolume implements Volume {
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         volume.write(offset, src, fua);
+    }
+
+    @Override
+    public CompletionStage<Void> readAsync(long offset, ByteBuffer dst) {
+        return volume.readAsync(offset, dst);
+    }
+
+    @Override
+    public CompletionStage<Void> writeAsync(long offset, ByteBuffer src, boolean fua) {
+        return volume.writeAsync(offset, src, fua);
     }
 
     @Override

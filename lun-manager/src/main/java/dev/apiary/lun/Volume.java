@@ -3,6 +3,8 @@ package dev.apiary.lun;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A block device as the target sees it: byte-addressed verbs and nothing of SCSI.
@@ -13,7 +15,10 @@ import java.nio.ByteBuffer;
  * {@link #size()} (the SCSI layer checks LBA ranges once, before it calls a volume).
  *
  * <p>Implementations are safe for concurrent calls: the target issues many commands at once. Calls
- * may block (disk, network), so the target never makes them on an event-loop thread.
+ * may block (disk, network), so the target never makes them on an event-loop thread. Reads and
+ * writes also come as {@link #readAsync}/{@link #writeAsync}, which the target uses for READ and
+ * WRITE: a volume whose I/O waits on a network (RBD) answers them from its completion, so no
+ * thread waits with each I/O in flight.
  */
 public interface Volume extends Closeable {
 
@@ -31,6 +36,36 @@ public interface Volume extends Closeable {
      * durable when this returns; otherwise only after the next {@link #flush()}.
      */
     void write(long offset, ByteBuffer src, boolean fua) throws IOException;
+
+    /**
+     * {@link #read} that may finish later: the stage completes when {@code dst} is filled, or fails
+     * with the {@link IOException} {@code read} would throw. Until then the volume may still write
+     * into {@code dst}, so the caller keeps its memory. By default it reads on the calling thread.
+     */
+    default CompletionStage<Void> readAsync(long offset, ByteBuffer dst) {
+        return now(() -> read(offset, dst));
+    }
+
+    /** {@link #write} that may finish later, as {@link #readAsync}; {@code src} is the volume's until then. */
+    default CompletionStage<Void> writeAsync(long offset, ByteBuffer src, boolean fua) {
+        return now(() -> write(offset, src, fua));
+    }
+
+    /** A verb run now, as a stage: completed, or failed with what it threw. */
+    private static CompletionStage<Void> now(Verb verb) {
+        try {
+            verb.run();
+            return CompletableFuture.completedFuture(null);
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** A verb as {@link #now} runs it. */
+    @FunctionalInterface
+    interface Verb {
+        void run() throws IOException;
+    }
 
     /** Makes every write that has returned durable (SYNCHRONIZE CACHE). */
     void flush() throws IOException;
