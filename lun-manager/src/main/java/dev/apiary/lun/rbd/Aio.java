@@ -8,6 +8,7 @@ import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -15,9 +16,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * librbd asynchronous I/O behind a synchronous call: submit, then wait for the completion callback.
- * Any number of threads can wait at once, so the volume has as many operations in flight as the
- * target has commands, and none of them holds a thread inside librbd.
+ * librbd asynchronous I/O: submit, and the completion callback completes a future. The target's
+ * READ and WRITE answer from it, so the volume has as many operations in flight as the initiator
+ * sends and no thread waits for any of them; a synchronous verb waits on the same future.
  *
  * <p>One callback object serves every operation (JNA must keep a callback reachable, and a new one
  * per I/O would cost a native trampoline each). librbd passes back an opaque argument; here it is
@@ -29,6 +30,8 @@ final class Aio {
     private static final ConcurrentHashMap<Long, Op> PENDING = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT = new AtomicLong();
     private static final LibRbd.CompletionCallback DONE = Aio::done;
+    /** Where librbd puts a new completion: read at once, so one per thread (each is a native malloc). */
+    private static final ThreadLocal<PointerByReference> COMPLETION = ThreadLocal.withInitial(PointerByReference::new);
 
     static {
         // Keep librbd's callback thread attached to the JVM: attaching on every completion is slow.
@@ -51,6 +54,12 @@ final class Aio {
         private Op(Object keepAlive) {
             this.keepAlive = keepAlive;
         }
+
+        /** librbd's non-negative result, or the error {@link RbdErrors} makes of a negative one. */
+        CompletableFuture<Long> checked(String what) {
+            return thenCompose(rv -> rv >= 0 ? CompletableFuture.completedFuture(rv)
+                    : CompletableFuture.failedFuture(RbdErrors.error(rv, what)));
+        }
     }
 
     private static void done(Pointer completion, Pointer arg) {
@@ -66,7 +75,7 @@ final class Aio {
         long id = NEXT.incrementAndGet();
         Op op = new Op(keepAlive);
         PENDING.put(id, op);
-        PointerByReference c = new PointerByReference();
+        PointerByReference c = COMPLETION.get();
         int rc = LibRbd.rbd_aio_create_completion(new Pointer(id), DONE, c);
         if (rc < 0) {
             PENDING.remove(id);
@@ -82,13 +91,13 @@ final class Aio {
     }
 
     /**
-     * Waits for {@code op} and returns its non-negative result. {@code limitNanos} is a backstop
-     * over librados' own op timeout (which normally fails the operation first, with ETIMEDOUT).
+     * Waits for an operation and returns its result, rethrowing its {@link IOException} as it is
+     * (the target answers each kind in its own way). {@code limitNanos} is a backstop over librados'
+     * own op timeout (which normally fails the operation first, with ETIMEDOUT).
      */
-    static long await(Op op, long limitNanos, String what) throws IOException {
-        long rv;
+    static <T> T await(CompletableFuture<T> op, long limitNanos, String what) throws IOException {
         try {
-            rv = op.get(limitNanos, TimeUnit.NANOSECONDS);
+            return op.get(limitNanos, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             throw new VolumeTimeoutException(what + ": not completed within "
                     + TimeUnit.NANOSECONDS.toSeconds(limitNanos) + " s (the cluster does not answer)");
@@ -96,9 +105,13 @@ final class Aio {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException(what + ": interrupted while waiting for the cluster");
         } catch (ExecutionException e) {
-            throw new IOException(what + ": " + e.getCause(), e.getCause());
+            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null
+                    ? c.getCause() : e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(what + ": " + cause, cause);
         }
-        return RbdErrors.check(rv, what);
     }
 
     /** Operations submitted and not yet completed by librbd (for tests and metrics). */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code rbd import}: streams a raw image file into a new volume. Blocks of zeros are not written
@@ -46,7 +47,7 @@ final class RbdImport {
     private static void copy(RbdStore store, String name, Path source, long size, Progress progress) throws IOException {
         ByteBuffer[] bufs = new ByteBuffer[BUFFERS];
         @SuppressWarnings("unchecked")
-        List<Aio.Op>[] inFlight = new List[BUFFERS];
+        List<CompletableFuture<Void>>[] inFlight = new List[BUFFERS];
         long[] endOf = new long[BUFFERS];
         for (int i = 0; i < BUFFERS; i++) {
             bufs[i] = ByteBuffer.allocateDirect(CHUNK);
@@ -75,7 +76,7 @@ final class RbdImport {
                     }
                     end = Math.min(end, b.limit());
                     if (end > start) {
-                        inFlight[slot].add(v.writeAsync(pos + start, b.slice(start, end - start)));
+                        inFlight[slot].add(v.writeAsync(pos + start, b.slice(start, end - start), false));
                     }
                     at = Math.max(end, start);
                 }
@@ -90,12 +91,12 @@ final class RbdImport {
         progress.update(size, size);
     }
 
-    private static void finish(RbdVolume v, List<Aio.Op> ops, long end, long size, Progress progress) throws IOException {
+    private static void finish(RbdVolume v, List<CompletableFuture<Void>> ops, long end, long size, Progress progress) throws IOException {
         if (ops.isEmpty() && end == 0) {
             return;
         }
-        for (Aio.Op op : ops) {
-            v.await(op, "importing");
+        for (CompletableFuture<Void> op : ops) {
+            v.await(op, "importing " + v.name());
         }
         ops.clear();
         if (end > 0 && end < size) {

@@ -15,6 +15,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -92,24 +95,33 @@ public final class RbdVolume implements Volume {
 
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
+        await(readAsync(offset, dst), "reading " + dst.remaining() + " bytes at " + offset + " of " + image.spec);
+    }
+
+    /** One librbd aio read into {@code dst}: completed from librbd's callback, no thread waits for it. */
+    @Override
+    public CompletableFuture<Void> readAsync(long offset, ByteBuffer dst) {
         int len = dst.remaining();
         if (len == 0) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         String what = "reading " + len + " bytes at " + offset + " of " + image.spec;
         if (dst.isDirect()) {
             Pointer p = Native.getDirectBufferPointer(dst).share(dst.position());
-            long n = io(dst, c -> LibRbd.rbd_aio_read(image.handle, offset, len, p, c), what);
-            zeroTail(p, n, len);
-            dst.position(dst.limit());
-        } else {
-            Memory m = new Memory(len);
-            long n = io(m, c -> LibRbd.rbd_aio_read(image.handle, offset, len, m, c), what);
+            return start(dst, c -> LibRbd.rbd_aio_read(image.handle, offset, len, p, c), what).thenApply(n -> {
+                zeroTail(p, n, len);
+                dst.position(dst.limit());
+                return null;
+            });
+        }
+        Memory m = new Memory(len);
+        return start(m, c -> LibRbd.rbd_aio_read(image.handle, offset, len, m, c), what).thenApply(n -> {
             zeroTail(m, n, len);
             m.read(0, dst.array(), dst.arrayOffset() + dst.position(), len);
             dst.position(dst.limit());
             m.close();
-        }
+            return null;
+        });
     }
 
     /** librbd returns fewer bytes only past the image's end, which reads as zeros. */
@@ -121,40 +133,50 @@ public final class RbdVolume implements Volume {
 
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        await(writeAsync(offset, src, fua), "writing " + src.remaining() + " bytes at " + offset + " of " + image.spec);
+    }
+
+    /** One librbd aio write of {@code src} (a heap buffer copied once to native memory), then a flush with FUA. */
+    @Override
+    public CompletableFuture<Void> writeAsync(long offset, ByteBuffer src, boolean fua) {
         int len = src.remaining();
-        if (len > 0) {
+        CompletableFuture<Long> written;
+        if (len == 0) {
+            written = CompletableFuture.completedFuture(0L);
+        } else {
             String what = "writing " + len + " bytes at " + offset + " of " + image.spec;
-            try {
-                if (src.isDirect()) {
-                    Pointer p = Native.getDirectBufferPointer(src).share(src.position());
-                    io(src, c -> LibRbd.rbd_aio_write(image.handle, offset, len, p, c), what);
-                } else {
-                    Memory m = new Memory(len);
-                    m.write(0, src.array(), src.arrayOffset() + src.position(), len);
-                    io(m, c -> LibRbd.rbd_aio_write(image.handle, offset, len, m, c), what);
-                }
-            } catch (VolumeTimeoutException e) {
-                throw fullOr(e);
+            if (src.isDirect()) {
+                Pointer p = Native.getDirectBufferPointer(src).share(src.position());
+                written = start(src, c -> LibRbd.rbd_aio_write(image.handle, offset, len, p, c), what);
+            } else {
+                Memory m = new Memory(len);
+                m.write(0, src.array(), src.arrayOffset() + src.position(), len);
+                written = start(m, c -> LibRbd.rbd_aio_write(image.handle, offset, len, m, c), what);
             }
-            src.position(src.limit());
+            written = written.exceptionallyCompose(this::fullOr);
         }
-        if (fua) {
+        return written.thenCompose(n -> {
+            src.position(src.limit());
             // FUA (SBC-3 §5.40): durable before it is acknowledged. Without the librbd cache the
             // write is already on every replica; the flush makes that true whatever the conf says.
-            flush();
-        }
+            return fua ? flushAsync() : CompletableFuture.completedFuture(null);
+        });
     }
 
     @Override
     public void flush() throws IOException {
-        io(null, c -> LibRbd.rbd_aio_flush(image.handle, c), "flushing " + image.spec);
+        await(flushAsync(), "flushing " + image.spec);
+    }
+
+    private CompletableFuture<Void> flushAsync() {
+        return start(null, c -> LibRbd.rbd_aio_flush(image.handle, c), "flushing " + image.spec).thenApply(n -> null);
     }
 
     @Override
     public void unmap(long offset, long length) throws IOException {
         if (length > 0) {
-            io(null, c -> LibRbd.rbd_aio_write_zeroes(image.handle, offset, length, c, 0, 0),
-                    "unmapping " + length + " bytes at " + offset + " of " + image.spec);
+            String what = "unmapping " + length + " bytes at " + offset + " of " + image.spec;
+            await(start(null, c -> LibRbd.rbd_aio_write_zeroes(image.handle, offset, length, c, 0, 0), what), what);
         }
     }
 
@@ -162,37 +184,60 @@ public final class RbdVolume implements Volume {
      * A write that timed out against a full pool is a full volume (SPACE ALLOCATION FAILED), not a
      * cluster that does not answer: librados holds writes to a full pool until the op timeout.
      */
-    private IOException fullOr(VolumeTimeoutException e) {
-        try {
-            if (store.poolFull()) {
-                return new VolumeFullException(name + ": the pool " + store.config().pool()
-                        + " is full (its quota, or the cluster's full ratio): " + e.getMessage(), e);
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // the monitors do not answer either: the timeout is the truth
+    private CompletableFuture<Long> fullOr(Throwable failure) {
+        Throwable e = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+        if (!(e instanceof VolumeTimeoutException timeout)) {
+            return CompletableFuture.failedFuture(e);
         }
-        return e;
+        return poolFull().thenApply(full -> {
+            throw new CompletionException(!full ? timeout : new VolumeFullException(name + ": the pool "
+                    + store.config().pool() + " is full (its quota, or the cluster's full ratio): "
+                    + timeout.getMessage(), timeout));
+        });
     }
 
-    /** Submits one aio while the image is open and waits for it; returns librbd's result. */
-    private long io(Object keepAlive, Aio.Submit submit, String what) throws IOException {
-        return Aio.await(start(keepAlive, submit, what), waitLimitNanos, what);
+    /**
+     * Whether the pool is full, asked of the monitors on a thread of its own (the call blocks, and
+     * librbd's callback thread must not), once for all the writes that timed out together: a
+     * queue depth of writes to an unreachable cluster waits out one more op timeout, not 32.
+     */
+    private CompletableFuture<Boolean> poolFull() {
+        CompletableFuture<Boolean> asked = new CompletableFuture<>();
+        CompletableFuture<Boolean> pending = fullQuestion.compareAndExchange(null, asked);
+        if (pending != null) {
+            return pending;
+        }
+        Thread.ofPlatform().daemon().name("rbd-pool-full").start(() -> {
+            boolean full = false;
+            try {
+                full = store.poolFull();
+            } catch (IOException | RuntimeException ignored) {
+                // the monitors do not answer either: the timeout is the truth
+            } finally {
+                fullQuestion.set(null); // the next timeout asks afresh
+                asked.complete(full);
+            }
+        });
+        return asked;
     }
 
-    private Aio.Op start(Object keepAlive, Aio.Submit submit, String what) throws IOException {
-        return guarded(() -> Aio.start(keepAlive, submit, what), what);
+    private final AtomicReference<CompletableFuture<Boolean>> fullQuestion = new AtomicReference<>();
+
+    /**
+     * Submits one aio while the image is open; the future completes from librbd's callback with
+     * its non-negative result, or fails with the error {@link RbdErrors} names.
+     */
+    private CompletableFuture<Long> start(Object keepAlive, Aio.Submit submit, String what) {
+        try {
+            return guarded(() -> Aio.start(keepAlive, submit, what), what).checked(what);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
-    /** A write of a direct buffer that the caller waits for later ({@link #await}): for streaming imports. */
-    Aio.Op writeAsync(long offset, ByteBuffer src) throws IOException {
-        int len = src.remaining();
-        Pointer p = Native.getDirectBufferPointer(src).share(src.position());
-        return start(src, c -> LibRbd.rbd_aio_write(image.handle, offset, len, p, c),
-                "writing " + len + " bytes at " + offset + " of " + image.spec);
-    }
-
-    void await(Aio.Op op, String what) throws IOException {
-        Aio.await(op, waitLimitNanos, what + " " + image.spec);
+    /** Waits for an I/O (an import waits for its writes in flight), at most the store's backstop over librados' own op timeout. */
+    void await(CompletableFuture<?> io, String what) throws IOException {
+        Aio.await(io, waitLimitNanos, what);
     }
 
     @Override
