@@ -6,7 +6,8 @@ import static dev.apiary.iscsi.scsi.Cdb.u64;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.locks.Lock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The SBC-3 commands that move or check blocks: READ, WRITE, VERIFY, WRITE AND VERIFY, ORWRITE,
@@ -36,18 +37,22 @@ final class BlockCommands {
         return c.blocks() * lu.blockSize;
     }
 
-    ScsiResult read(Command c) throws SenseException, IOException {
+    /** Answered when the volume has filled the Data-In buffer: no thread waits for the I/O. */
+    CompletionStage<ScsiResult> read(Command c) throws SenseException {
         if (Cdb.protect(c.cdb()) != 0 && c.op() != ScsiOpcode.READ_6) {
             throw new SenseException(SenseReason.INVALID_FIELD_IN_CDB); // SBC-3 §5.8: no protection information
         }
         long bytes = bytes(c);
+        ScsiResult good = ScsiResult.good((int) bytes);
         ByteBuffer in = c.request().dataIn();
-        if (in != null && bytes > 0) {
-            int n = (int) Math.min(bytes, in.remaining());
-            lu.volume.read(offset(c), in.slice(in.position(), n));
-            in.position(in.position() + n);
+        if (in == null || bytes == 0) {
+            return CompletableFuture.completedFuture(good);
         }
-        return ScsiResult.good((int) bytes);
+        int n = (int) Math.min(bytes, in.remaining());
+        return lu.volume.readAsync(offset(c), in.slice(in.position(), n)).thenApply(v -> {
+            in.position(in.position() + n);
+            return good;
+        });
     }
 
     /** The data a write carries; an initiator that sends less than the CDB asks for gets an error. */
@@ -79,7 +84,7 @@ final class BlockCommands {
      * both cover are written and the transport reports the residual. Part of a block cannot be
      * written, so a transfer that ends inside a block is refused (SAM-5 INVALID FIELD IN COMMAND IU).
      */
-    ScsiResult write(Command c) throws SenseException, IOException {
+    CompletionStage<ScsiResult> write(Command c) throws SenseException {
         checkWritable(c);
         long bytes = bytes(c);
         ByteBuffer out = c.request().dataOut();
@@ -87,20 +92,24 @@ final class BlockCommands {
         if (have % lu.blockSize != 0) {
             throw SenseException.withTransferLength(SenseReason.INVALID_FIELD_IN_COMMAND_IU, (int) bytes);
         }
-        if (have > 0) {
-            Lock shared = lu.atomicity.readLock();
-            shared.lock();
-            try {
-                lu.volume.write(offset(c), out.slice(out.position(), (int) have), fua(c));
-            } finally {
-                shared.unlock();
-            }
+        ScsiResult good = ScsiResult.good((int) bytes);
+        if (have == 0) {
+            return CompletableFuture.completedFuture(good);
         }
-        return ScsiResult.good((int) bytes);
+        // Shared until the volume completes the write (a StampedLock: it may end on another thread).
+        long shared = lu.atomicity.readLock();
+        try {
+            return lu.volume.writeAsync(offset(c), out.slice(out.position(), (int) have), fua(c))
+                    .whenComplete((v, e) -> lu.atomicity.unlockRead(shared))
+                    .thenApply(v -> good);
+        } catch (RuntimeException e) {
+            lu.atomicity.unlockRead(shared);
+            throw e;
+        }
     }
 
     /** SBC-3 §5.40: a write followed by a verify of the medium, which a write that returned has passed. */
-    ScsiResult writeAndVerify(Command c) throws SenseException, IOException {
+    CompletionStage<ScsiResult> writeAndVerify(Command c) throws SenseException {
         return write(c);
     }
 
@@ -138,8 +147,7 @@ final class BlockCommands {
             return ScsiResult.good(0);
         }
         ByteBuffer data = dataOut(c, bytes);
-        Lock exclusive = lu.atomicity.writeLock();
-        exclusive.lock();
+        long exclusive = lu.atomicity.writeLock();
         try {
             ByteBuffer merged = ByteBuffer.allocate((int) bytes);
             lu.volume.read(offset(c), merged);
@@ -149,7 +157,7 @@ final class BlockCommands {
             merged.clear();
             lu.volume.write(offset(c), merged, fua(c));
         } finally {
-            exclusive.unlock();
+            lu.atomicity.unlockWrite(exclusive);
         }
         return ScsiResult.good((int) bytes);
     }
@@ -174,8 +182,7 @@ final class BlockCommands {
             return ScsiResult.good(0);
         }
         ByteBuffer data = dataOut(c, 2 * bytes);
-        Lock exclusive = lu.atomicity.writeLock();
-        exclusive.lock();
+        long exclusive = lu.atomicity.writeLock();
         try {
             ByteBuffer current = ByteBuffer.allocate((int) bytes);
             lu.volume.read(offset(c), current);
@@ -186,7 +193,7 @@ final class BlockCommands {
             }
             lu.volume.write(offset(c), data.slice((int) bytes, (int) bytes), fua(c));
         } finally {
-            exclusive.unlock();
+            lu.atomicity.unlockWrite(exclusive);
         }
         return ScsiResult.good((int) (2 * bytes));
     }
@@ -232,8 +239,7 @@ final class BlockCommands {
         for (int i = 0; i < perChunk; i++) {
             fill.put(block);
         }
-        Lock shared = lu.atomicity.readLock();
-        shared.lock();
+        long shared = lu.atomicity.readLock();
         try {
             long pos = offset(c);
             long end = pos + bytes(c);
@@ -243,7 +249,7 @@ final class BlockCommands {
                 pos += n;
             }
         } finally {
-            shared.unlock();
+            lu.atomicity.unlockRead(shared);
         }
         return ScsiResult.good(ndob ? 0 : lu.blockSize);
     }

@@ -5,6 +5,7 @@ import static dev.apiary.iscsi.scsi.Cdb.u24;
 import static dev.apiary.iscsi.scsi.Cdb.u32;
 import static dev.apiary.iscsi.scsi.Cdb.u64;
 import static dev.apiary.iscsi.scsi.Cdb.u8;
+import static dev.apiary.iscsi.scsi.Command.now;
 
 /**
  * Parse, then execute: the one switch on the operation code. Each case decodes only the LBA and
@@ -44,11 +45,11 @@ final class CommandParser {
             case WRITE_AND_VERIFY_10 -> rw(r, op, u32(c, 2), u16(c, 7), block::writeAndVerify);
             case WRITE_AND_VERIFY_12 -> rw(r, op, u32(c, 2), u32(c, 6), block::writeAndVerify);
             case WRITE_AND_VERIFY_16 -> rw(r, op, u64(c, 2), u32(c, 10), block::writeAndVerify);
-            case VERIFY_10 -> rw(r, op, u32(c, 2), u16(c, 7), block::verify);
-            case VERIFY_12 -> rw(r, op, u32(c, 2), u32(c, 6), block::verify);
-            case VERIFY_16 -> rw(r, op, u64(c, 2), u32(c, 10), block::verify);
-            case ORWRITE_16 -> rw(r, op, u64(c, 2), u32(c, 10), block::orWrite);
-            case COMPARE_AND_WRITE -> rw(r, op, u64(c, 2), u8(c, 13), block::compareAndWrite);
+            case VERIFY_10 -> rw(r, op, u32(c, 2), u16(c, 7), now(block::verify));
+            case VERIFY_12 -> rw(r, op, u32(c, 2), u32(c, 6), now(block::verify));
+            case VERIFY_16 -> rw(r, op, u64(c, 2), u32(c, 10), now(block::verify));
+            case ORWRITE_16 -> rw(r, op, u64(c, 2), u32(c, 10), now(block::orWrite));
+            case COMPARE_AND_WRITE -> rw(r, op, u64(c, 2), u8(c, 13), now(block::compareAndWrite));
             case PREFETCH_10 -> ranged(r, op, u32(c, 2), u16(c, 7), block::prefetch);
             case PREFETCH_16 -> ranged(r, op, u64(c, 2), u32(c, 10), block::prefetch);
             case SYNCHRONIZE_CACHE_10 -> ranged(r, op, u32(c, 2), u16(c, 7), block::synchronizeCache);
@@ -90,12 +91,12 @@ final class CommandParser {
         return new Command(r, op, lba, blocks, true, h);
     }
 
-    private static Command ranged(ScsiRequest r, ScsiOpcode op, long lba, long blocks, Command.Handler h) {
-        return new Command(r, op, lba, blocks, true, h);
+    private static Command ranged(ScsiRequest r, ScsiOpcode op, long lba, long blocks, Command.Now h) {
+        return new Command(r, op, lba, blocks, true, now(h));
     }
 
-    private static Command plain(ScsiRequest r, ScsiOpcode op, Command.Handler h) {
-        return new Command(r, op, 0, 0, false, h);
+    private static Command plain(ScsiRequest r, ScsiOpcode op, Command.Now h) {
+        return new Command(r, op, 0, 0, false, now(h));
     }
 
     /** SBC-3 §4.5: the whole range must lie inside the medium; written once for every command. */

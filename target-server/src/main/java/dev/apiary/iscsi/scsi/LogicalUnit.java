@@ -5,8 +5,10 @@ import dev.apiary.lun.VolumeFencedException;
 import dev.apiary.lun.VolumeFullException;
 import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.locks.StampedLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * unit attention, then parsing and the LBA range check, then reservations, then execution (LIO's
  * target_setup_cmd_from_cdb order).
  *
- * <p>{@link #execute} blocks on volume I/O; the transport calls it off its network threads.
+ * <p>{@link #submit} may block before the volume I/O starts (locks, a gateway taking a volume
+ * over); the transport calls it off its network threads and is answered when the I/O completes.
  */
 public final class LogicalUnit {
     private static final Logger log = LoggerFactory.getLogger(LogicalUnit.class);
@@ -29,9 +32,10 @@ public final class LogicalUnit {
     final Reservations reservations = new Reservations(this);
     /**
      * COMPARE AND WRITE and ORWRITE must be atomic against every other write (SBC-3 §5.3):
-     * they take the write side, ordinary writes share the read side.
+     * they take the write side, ordinary writes share the read side until their volume I/O
+     * completes, perhaps on another thread (so a StampedLock, which no thread owns).
      */
-    final ReadWriteLock atomicity = new ReentrantReadWriteLock();
+    final StampedLock atomicity = new StampedLock();
 
     private final BlockCommands block = new BlockCommands(this);
     private final DeviceCommands device = new DeviceCommands(this);
@@ -68,7 +72,17 @@ public final class LogicalUnit {
         return volume.size() / blockSize;
     }
 
+    /** {@link #submit}, waiting for the result (for callers on their own thread: tests, tools). */
     public ScsiResult execute(ScsiRequest request) {
+        return submit(request).toCompletableFuture().join();
+    }
+
+    /**
+     * Runs a command: everything up to the volume I/O on the calling thread (which may block, so
+     * never an event loop), the result when the I/O completes. The stage never fails: an error is
+     * its CHECK CONDITION.
+     */
+    public CompletionStage<ScsiResult> submit(ScsiRequest request) {
         boolean descriptorSense = modePages.descriptorSense();
         try {
             noticeResize();
@@ -89,33 +103,44 @@ public final class LogicalUnit {
             }
             Command command = parser.parse(request, op);
             if (reservations.conflicts(command)) {
-                return ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT);
+                return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
             }
-            return command.handler().run(command);
-        } catch (SenseException e) {
-            return ScsiResult.check(SenseEncoder.encode(e, descriptorSense), e.transferLength);
-        } catch (VolumeFullException e) {
+            return command.handler().run(command)
+                    .exceptionally(e -> failed(e instanceof CompletionException c && c.getCause() != null
+                            ? c.getCause() : e, request, descriptorSense));
+        } catch (SenseException | IOException | RuntimeException e) {
+            return CompletableFuture.completedFuture(failed(e, request, descriptorSense));
+        }
+    }
+
+    /** How a command that threw (or whose I/O failed) ends: its sense data, by what went wrong. */
+    private ScsiResult failed(Throwable e, ScsiRequest request, boolean descriptorSense) {
+        if (e instanceof SenseException s) {
+            return ScsiResult.check(SenseEncoder.encode(s, descriptorSense), s.transferLength);
+        }
+        if (e instanceof VolumeFullException) {
             log.warn("[scsi] {}: {}", volume.name(), e.getMessage());
             return ScsiResult.check(SenseEncoder.encode(SenseReason.SPACE_ALLOCATION_FAILED, false, 0, descriptorSense));
-        } catch (VolumeTimeoutException e) {
+        }
+        if (e instanceof VolumeTimeoutException) {
             // The store did not answer in time (a Ceph cluster without quorum or OSDs): nothing is
             // known to be wrong with the medium, so NOT READY (SPC-4 §4.5.6, retryable), not a
             // medium error; the command ends instead of hanging.
             log.warn("[scsi] {}: {}", volume.name(), e.getMessage());
             return ScsiResult.check(SenseEncoder.encode(SenseReason.NOT_READY_CAUSE_NOT_REPORTABLE, false, 0,
                     descriptorSense));
-        } catch (VolumeFencedException e) {
+        }
+        if (e instanceof VolumeFencedException) {
             // Another gateway took the volume over and fenced this one: the medium is fine and
             // served there. SPC-4 §5.15.2.5: a port in transition answers NOT READY 04/0A, which
             // Linux fails as a path error (BLK_STS_TRANSPORT), so dm-multipath retries elsewhere.
             log.warn("[scsi] {}: {}", volume.name(), e.getMessage());
             return ScsiResult.check(SenseEncoder.encode(SenseReason.NOT_ACCESSIBLE_TRANSITIONING, false, 0,
                     descriptorSense));
-        } catch (IOException | RuntimeException e) {
-            log.error("[scsi] {}: I/O failed", volume.name(), e);
-            SenseReason r = writes(request.cdb()) ? SenseReason.WRITE_ERROR : SenseReason.MEDIUM_ERROR_UNRECOVERED_READ;
-            return ScsiResult.check(SenseEncoder.encode(r, false, 0, descriptorSense));
         }
+        log.error("[scsi] {}: I/O failed", volume.name(), e);
+        SenseReason r = writes(request.cdb()) ? SenseReason.WRITE_ERROR : SenseReason.MEDIUM_ERROR_UNRECOVERED_READ;
+        return ScsiResult.check(SenseEncoder.encode(r, false, 0, descriptorSense));
     }
 
     /**

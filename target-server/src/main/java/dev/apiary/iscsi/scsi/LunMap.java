@@ -5,6 +5,8 @@ import static dev.apiary.iscsi.scsi.Cdb.u8;
 
 import java.util.Collections;
 import java.util.SortedMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.TreeMap;
 
 /**
@@ -56,14 +58,22 @@ public final class LunMap {
         return lun < 256 ? (long) lun << 48 : (0x4000L | lun) << 48;
     }
 
+    /** {@link #submit}, waiting for the result. */
     public ScsiResult execute(ScsiRequest r) {
+        return submit(r).toCompletableFuture().join();
+    }
+
+    /** Runs a command on its unit ({@link LogicalUnit#submit}), or answers it here. */
+    public CompletionStage<ScsiResult> submit(ScsiRequest r) {
+        LogicalUnit lu = ScsiOpcode.of(r.cdb()) == ScsiOpcode.REPORT_LUNS ? null : unit(r.lun());
+        return lu != null ? lu.submit(r) : CompletableFuture.completedFuture(answer(r));
+    }
+
+    /** REPORT LUNS, and a command to a LUN that does not exist. */
+    private ScsiResult answer(ScsiRequest r) {
         byte[] cdb = r.cdb();
         if (ScsiOpcode.of(cdb) == ScsiOpcode.REPORT_LUNS) {
             return reportLuns(r);
-        }
-        LogicalUnit lu = unit(r.lun());
-        if (lu != null) {
-            return lu.execute(r);
         }
         if (ScsiOpcode.of(cdb) == ScsiOpcode.INQUIRY && (cdb[1] & 0x03) == 0 && cdb[2] == 0) {
             // SPC-4 §6.4.2: INQUIRY to a missing LUN answers peripheral qualifier 011b.

@@ -19,12 +19,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The SCSI data path of one connection (RFC 7143 §4.2.5, §11.3-§11.9): a command arrives, its
- * write data is gathered (immediate, unsolicited, then solicited by R2T), it runs on the SCSI
+ * write data is gathered (immediate, unsolicited, then solicited by R2T), it is started on the SCSI
  * executor, and its result returns as Data-In PDUs, the last carrying GOOD status, or as a SCSI
  * Response. Runs on the connection's event loop except the execution itself.
  */
@@ -177,17 +179,25 @@ final class ScsiTasks {
         ByteBuffer view = inView;
         var luns = conn.session.target().luns();
         var loop = conn.channel.eventLoop();
+        // Parsing and the checks before the I/O may block (locks, a gateway taking a volume
+        // over): on the SCSI executor. The I/O then completes wherever the volume completes it
+        // (librbd's callback thread), and the answer goes back to the connection's event loop.
         conn.portal.scsiExecutor().execute(() -> {
-            ScsiResult result;
+            CompletionStage<ScsiResult> result;
             try {
-                result = luns.execute(request);
+                result = luns.submit(request);
             } catch (RuntimeException e) {
-                log.error("[scsi] command failed", e);
-                result = ScsiResult.check(SenseEncoder.encode(SenseReason.INTERNAL_TARGET_FAILURE, false, 0, false));
+                result = CompletableFuture.failedFuture(e);
             }
-            ScsiResult r = result;
-            int produced = view == null ? 0 : view.position();
-            loop.execute(() -> complete(task, r, dataIn, produced));
+            result.whenComplete((r, e) -> {
+                if (e != null) {
+                    log.error("[scsi] command failed", e);
+                    r = ScsiResult.check(SenseEncoder.encode(SenseReason.INTERNAL_TARGET_FAILURE, false, 0, false));
+                }
+                ScsiResult done = r;
+                int produced = view == null ? 0 : view.position();
+                loop.execute(() -> complete(task, done, dataIn, produced));
+            });
         });
     }
 
