@@ -344,7 +344,9 @@ class RbdGatewaysIT {
         String console = vm.await("APIARY-WORKER-UP worker1");
         System.out.println("worker1 up " + Duration.between(vm.started(), Instant.now()).toSeconds()
                 + " s after power-on, from RBD through gw1 with gw2 dead\n" + apiaryLines(console));
-        assertThat(console).contains("APIARY-ISCSI 2 portals, 1 logged in: " + GW1 + ":3260 ok, " + GW2 + ":3260 ")
+        // Described by the image's own lines, which a CI excerpt of a failure then shows first.
+        assertThat(console).as("the worker's APIARY lines:%n%s", apiaryLines(console))
+                .contains("APIARY-ISCSI 2 portals, 1 logged in: " + GW1 + ":3260 ok, " + GW2 + ":3260 ")
                 .containsPattern("APIARY-MULTIPATH root=\\S+\\(1/1 paths running\\) data=\\S+\\(1/1 paths running\\)")
                 .contains("APIARY-WORKER-UP worker1 version=v1 data=/var/lib/rancher")
                 .contains("APIARY-DATA formatted ext4 /dev/dm-");
@@ -372,7 +374,8 @@ class RbdGatewaysIT {
         console = vm.await("APIARY-WRITE 3");
         System.out.println("worker1 writing " + Duration.between(vm.started(), Instant.now()).toSeconds()
                 + " s after power-on, through both gateways\n" + apiaryLines(console));
-        assertThat(console).contains("APIARY-ISCSI 2 portals, 2 logged in: " + GW1 + ":3260 ok, " + GW2 + ":3260 ok")
+        assertThat(console).as("the worker's APIARY lines:%n%s", apiaryLines(console))
+                .contains("APIARY-ISCSI 2 portals, 2 logged in: " + GW1 + ":3260 ok, " + GW2 + ":3260 ok")
                 .containsPattern("APIARY-MULTIPATH root=\\S+\\(2/2 paths running\\) data=\\S+\\(2/2 paths running\\)")
                 .contains("APIARY-DATA mounted existing ext4 /dev/dm-");
 
