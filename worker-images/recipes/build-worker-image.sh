@@ -308,7 +308,7 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\tapiary-worker\n::1\t\tlocalhost ip6-loc
 printf '# the root LUN; apiary-data mounts the data LUN\nUUID=%s\t/\text4\terrors=remount-ro\t0\t1\n' "$ROOT_UUID" > "$r/etc/fstab"
 mkdir -p "$r/boot/extlinux"
 sed "s|@CMDLINE@|$CMDLINE|" "$files/boot/extlinux.conf.in" > "$r/boot/extlinux/extlinux.conf"
-systemctl --root="$r" --quiet enable apiary-identity.service apiary-data.service apiary-agent.service
+systemctl --root="$r" --quiet enable apiary-identity.service apiary-data.service apiary-up.service apiary-agent.service
 # Packages change through maintenance boots of the golden image, not on each worker; there is
 # no LVM, so no e2scrub snapshots to check or reap (e2scrub_reap alone held multi-user.target
 # back by 2 s under TCG).

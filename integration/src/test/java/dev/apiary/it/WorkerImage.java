@@ -54,7 +54,7 @@ final class WorkerImage {
                 [Unit]
                 Description=Apiary story test: what the last boot left on root and data
                 After=apiary-data.service apiary-identity.service
-                Before=apiary-agent.service
+                Before=apiary-up.service apiary-agent.service
                 [Service]
                 Type=oneshot
                 ExecStart=/usr/local/sbin/apiary-story
@@ -131,7 +131,7 @@ final class WorkerImage {
         write(root.resolve("lib/systemd/system/" + PACKAGE + ".service"), """
                 [Unit]
                 Description=Apiary upgrade test package
-                Before=apiary-agent.service
+                Before=apiary-up.service apiary-agent.service
                 [Service]
                 Type=oneshot
                 ExecStart=/bin/sh -c 'echo "APIARY-TEST-P version=$(cat /usr/share/%s/version)" > /dev/ttyS0'
