@@ -51,9 +51,10 @@ public final class TargetServer implements AutoCloseable {
         }
 
         /**
-         * For volumes whose calls wait on the network (Ceph RBD: each read is a round trip to an
-         * OSD): a volume call holds its SCSI thread until it completes, so the threads bound the
-         * I/O in flight. 32, a Linux initiator's default queue depth (tgt-rbd has 16 threads).
+         * For volumes whose calls wait on the network (Ceph RBD: each I/O is a round trip to an
+         * OSD). READ and WRITE hold no thread while in flight (Volume.readAsync/writeAsync), but
+         * SYNCHRONIZE CACHE, UNMAP and a gateway's lock takeover still wait on their SCSI thread:
+         * 32, a Linux initiator's default queue depth, so those never starve the rest.
          */
         public static Options forNetworkVolumes() {
             return new Options(2, 32, 128, 15, new EnumMap<>(LoginKey.class));
