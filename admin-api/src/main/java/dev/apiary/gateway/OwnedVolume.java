@@ -8,7 +8,10 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 
 /**
@@ -23,6 +26,13 @@ import java.util.function.BiConsumer;
 public final class OwnedVolume extends ForwardingVolume {
     /** How long a fenced client stays blocklisted: Ceph's own default for a broken lock's owner. */
     static final Duration FENCE_FOR = Duration.ofHours(1);
+
+    /** Where writes that find the volume unowned claim it: a failover claims many volumes at once. */
+    private static final Executor CLAIMS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "gateway-claim");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final String storeName;
     private final BiConsumer<OwnedVolume, List<String>> claimed;
@@ -109,14 +119,24 @@ public final class OwnedVolume extends ForwardingVolume {
         volume.write(offset, src, fua);
     }
 
+    /**
+     * The owner writes at once. Otherwise the volume is claimed first, which waits on the cluster
+     * (breaking the old owner's lock, blocklisting it), so that runs on a thread of its own and the
+     * write follows: the caller never waits, and may be a network thread (see {@link
+     * Volume#submitsWithoutWaiting}).
+     */
     @Override
     public CompletionStage<Void> writeAsync(long offset, ByteBuffer src, boolean fua) {
-        try {
-            writing(); // takes the lock first, on this (SCSI) thread: it may wait on the cluster
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+        if (owner) {
+            return volume.writeAsync(offset, src, fua);
         }
-        return volume.writeAsync(offset, src, fua);
+        return CompletableFuture.runAsync(() -> {
+            try {
+                writing();
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, CLAIMS).thenCompose(v -> volume.writeAsync(offset, src, fua));
     }
 
     @Override

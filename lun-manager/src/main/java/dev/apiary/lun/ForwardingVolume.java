@@ -51,6 +51,11 @@ public abstract class ForwardingVolume implements Volume {
     }
 
     @Override
+    public boolean submitsWithoutWaiting() {
+        return volume.submitsWithoutWaiting();
+    }
+
+    @Override
     public void flush() throws IOException {
         volume.flush();
     }

@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -18,7 +19,8 @@ import java.util.concurrent.CompletionStage;
  * may block (disk, network), so the target never makes them on an event-loop thread. Reads and
  * writes also come as {@link #readAsync}/{@link #writeAsync}, which the target uses for READ and
  * WRITE: a volume whose I/O waits on a network (RBD) answers them from its completion, so no
- * thread waits with each I/O in flight.
+ * thread waits with each I/O in flight, and if it also {@link #submitsWithoutWaiting() submits
+ * without waiting}, the target calls those two from its network threads.
  */
 public interface Volume extends Closeable {
 
@@ -49,6 +51,25 @@ public interface Volume extends Closeable {
     /** {@link #write} that may finish later, as {@link #readAsync}; {@code src} is the volume's until then. */
     default CompletionStage<Void> writeAsync(long offset, ByteBuffer src, boolean fua) {
         return now(() -> write(offset, src, fua));
+    }
+
+    /**
+     * Whether {@link #readAsync} and {@link #writeAsync} return without blocking the caller, the
+     * I/O completing later on a thread of the volume's own: then the target calls them on the
+     * thread that decoded the command instead of handing each one to another thread first. False
+     * by default, since the default verbs do their I/O on the calling thread.
+     */
+    default boolean submitsWithoutWaiting() {
+        return false;
+    }
+
+    /**
+     * What a failed {@link #readAsync}/{@link #writeAsync} stage failed with, as the verb would
+     * have thrown it: a stage that depends on another gets its failure wrapped in a
+     * {@link CompletionException}, which says nothing of its own.
+     */
+    static Throwable failure(Throwable stageFailure) {
+        return stageFailure instanceof CompletionException c && c.getCause() != null ? c.getCause() : stageFailure;
     }
 
     /** A verb run now, as a stage: completed, or failed with what it threw. */

@@ -4,11 +4,11 @@ import com.sun.jna.CallbackThreadInitializer;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
+import dev.apiary.lun.Volume;
 import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -105,8 +105,7 @@ final class Aio {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException(what + ": interrupted while waiting for the cluster");
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null
-                    ? c.getCause() : e.getCause();
+            Throwable cause = Volume.failure(e.getCause());
             if (cause instanceof IOException io) {
                 throw io;
             }

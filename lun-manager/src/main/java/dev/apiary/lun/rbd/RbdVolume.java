@@ -124,6 +124,15 @@ public final class RbdVolume implements Volume {
         });
     }
 
+    /**
+     * librbd queues an aio and returns (its messenger sends it, its own thread runs the callback);
+     * the only wait is for {@link #close}, which holds the handle for a moment.
+     */
+    @Override
+    public boolean submitsWithoutWaiting() {
+        return true;
+    }
+
     /** librbd returns fewer bytes only past the image's end, which reads as zeros. */
     private static void zeroTail(Pointer p, long got, int len) {
         if (got < len) {
@@ -185,7 +194,7 @@ public final class RbdVolume implements Volume {
      * cluster that does not answer: librados holds writes to a full pool until the op timeout.
      */
     private CompletableFuture<Long> fullOr(Throwable failure) {
-        Throwable e = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+        Throwable e = Volume.failure(failure);
         if (!(e instanceof VolumeTimeoutException timeout)) {
             return CompletableFuture.failedFuture(e);
         }

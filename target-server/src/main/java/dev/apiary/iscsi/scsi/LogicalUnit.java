@@ -6,7 +6,6 @@ import dev.apiary.lun.VolumeFullException;
 import dev.apiary.lun.VolumeTimeoutException;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.locks.StampedLock;
 import org.slf4j.Logger;
@@ -18,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * unit attention, then parsing and the LBA range check, then reservations, then execution (LIO's
  * target_setup_cmd_from_cdb order).
  *
- * <p>{@link #submit} may block before the volume I/O starts (locks, a gateway taking a volume
- * over); the transport calls it off its network threads and is answered when the I/O completes.
+ * <p>{@link #submit} may block before the volume I/O starts (a file volume's I/O, a lock), so the
+ * transport calls it off its network threads, unless {@link #submitsWithoutWaiting} says this
+ * command cannot block; either way it is answered when the I/O completes.
  */
 public final class LogicalUnit {
     private static final Logger log = LoggerFactory.getLogger(LogicalUnit.class);
@@ -72,6 +72,17 @@ public final class LogicalUnit {
         return volume.size() / blockSize;
     }
 
+    /**
+     * Whether {@link #submit} returns without blocking for this command: a plain READ or WRITE to
+     * a volume that {@link Volume#submitsWithoutWaiting submits without waiting}. What comes
+     * before the I/O is then in memory (unit attentions, parsing, reservations); a write's share
+     * of {@link #atomicity} waits only while a COMPARE AND WRITE holds it, for that one I/O.
+     */
+    public boolean submitsWithoutWaiting(ScsiRequest request) {
+        ScsiOpcode op = ScsiOpcode.of(request.cdb());
+        return op != null && op.plainReadOrWrite() && volume.submitsWithoutWaiting();
+    }
+
     /** {@link #submit}, waiting for the result (for callers on their own thread: tests, tools). */
     public ScsiResult execute(ScsiRequest request) {
         return submit(request).toCompletableFuture().join();
@@ -106,8 +117,7 @@ public final class LogicalUnit {
                 return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
             }
             return command.handler().run(command)
-                    .exceptionally(e -> failed(e instanceof CompletionException c && c.getCause() != null
-                            ? c.getCause() : e, request, descriptorSense));
+                    .exceptionally(e -> failed(Volume.failure(e), request, descriptorSense));
         } catch (SenseException | IOException | RuntimeException e) {
             return CompletableFuture.completedFuture(failed(e, request, descriptorSense));
         }

@@ -63,23 +63,30 @@ public final class LunMap {
         return submit(r).toCompletableFuture().join();
     }
 
-    /** Runs a command on its unit ({@link LogicalUnit#submit}), or answers it here. */
-    public CompletionStage<ScsiResult> submit(ScsiRequest r) {
-        LogicalUnit lu = ScsiOpcode.of(r.cdb()) == ScsiOpcode.REPORT_LUNS ? null : unit(r.lun());
-        return lu != null ? lu.submit(r) : CompletableFuture.completedFuture(answer(r));
+    /** Whether {@link #submit} returns without blocking for this command ({@link LogicalUnit#submitsWithoutWaiting}). */
+    public boolean submitsWithoutWaiting(ScsiRequest r) {
+        LogicalUnit lu = unit(r.lun());
+        return lu != null && lu.submitsWithoutWaiting(r);
     }
 
-    /** REPORT LUNS, and a command to a LUN that does not exist. */
-    private ScsiResult answer(ScsiRequest r) {
-        byte[] cdb = r.cdb();
-        if (ScsiOpcode.of(cdb) == ScsiOpcode.REPORT_LUNS) {
-            return reportLuns(r);
+    /** Runs a command on its unit ({@link LogicalUnit#submit}), or answers it here. */
+    public CompletionStage<ScsiResult> submit(ScsiRequest r) {
+        ScsiOpcode op = ScsiOpcode.of(r.cdb());
+        if (op == ScsiOpcode.REPORT_LUNS) {
+            return CompletableFuture.completedFuture(reportLuns(r));
         }
-        if (ScsiOpcode.of(cdb) == ScsiOpcode.INQUIRY && (cdb[1] & 0x03) == 0 && cdb[2] == 0) {
+        LogicalUnit lu = unit(r.lun());
+        return lu != null ? lu.submit(r) : CompletableFuture.completedFuture(missingLun(r, op));
+    }
+
+    /** A command to a LUN that does not exist. */
+    private ScsiResult missingLun(ScsiRequest r, ScsiOpcode op) {
+        byte[] cdb = r.cdb();
+        if (op == ScsiOpcode.INQUIRY && (cdb[1] & 0x03) == 0 && cdb[2] == 0) {
             // SPC-4 §6.4.2: INQUIRY to a missing LUN answers peripheral qualifier 011b.
             return DataIn.put(r, InquiryPages.standard(InquiryPages.NO_LUN), Cdb.u16(cdb, 3));
         }
-        if (ScsiOpcode.of(cdb) == ScsiOpcode.REQUEST_SENSE) {
+        if (op == ScsiOpcode.REQUEST_SENSE) {
             byte[] s = SenseEncoder.encode(SenseReason.LUN_NOT_SUPPORTED, false, 0, (cdb[1] & 1) != 0);
             return DataIn.put(r, s, u8(cdb, 4));
         }

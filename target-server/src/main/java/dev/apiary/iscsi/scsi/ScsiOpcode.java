@@ -102,6 +102,14 @@ public enum ScsiOpcode {
         return plain != null ? plain : BY_CODE.get(key(code, cdb[1] & 0x1f));
     }
 
+    /** READ or WRITE (6, 10, 12, 16): the data path, without a verify or a compare. */
+    public boolean plainReadOrWrite() {
+        return switch (this) {
+            case READ_6, READ_10, READ_12, READ_16, WRITE_6, WRITE_10, WRITE_12, WRITE_16 -> true;
+            default -> false;
+        };
+    }
+
     /** Whether some command uses this operation code (with any service action). */
     public static boolean knownCode(int code) {
         for (ScsiOpcode o : values()) {

@@ -179,10 +179,11 @@ final class ScsiTasks {
         ByteBuffer view = inView;
         var luns = conn.session.target().luns();
         var loop = conn.channel.eventLoop();
-        // Parsing and the checks before the I/O may block (locks, a gateway taking a volume
-        // over): on the SCSI executor. The I/O then completes wherever the volume completes it
-        // (librbd's callback thread), and the answer goes back to the connection's event loop.
-        conn.portal.scsiExecutor().execute(() -> {
+        // What comes before the I/O may block (a file volume's I/O, a lock): on the SCSI executor,
+        // unless the unit says this command cannot block (a READ or WRITE to RBD), which then
+        // starts here. The I/O completes wherever the volume completes it (librbd's callback
+        // thread), and the answer goes back to the connection's event loop.
+        Runnable submit = () -> {
             CompletionStage<ScsiResult> result;
             try {
                 result = luns.submit(request);
@@ -198,7 +199,12 @@ final class ScsiTasks {
                 int produced = view == null ? 0 : view.position();
                 loop.execute(() -> complete(task, done, dataIn, produced));
             });
-        });
+        };
+        if (luns.submitsWithoutWaiting(request)) {
+            submit.run();
+        } else {
+            conn.portal.scsiExecutor().execute(submit);
+        }
     }
 
     private void fail(ScsiTask task, SenseReason reason) {

@@ -31,6 +31,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -52,9 +53,31 @@ class AsyncVolumeTest {
     static final class HeldVolume extends ForwardingVolume {
         final LinkedBlockingDeque<Runnable> held = new LinkedBlockingDeque<>();
         volatile IOException failNext;
+        /** What {@link #submitsWithoutWaiting} answers: librbd's volume says true. */
+        volatile boolean inline;
+        /** When set, a flush waits for it (a cluster slow to answer SYNCHRONIZE CACHE). */
+        volatile CountDownLatch flushGate;
 
         HeldVolume(Volume inner) {
             super(inner);
+        }
+
+        @Override
+        public boolean submitsWithoutWaiting() {
+            return inline;
+        }
+
+        @Override
+        public void flush() throws IOException {
+            CountDownLatch gate = flushGate;
+            if (gate != null) {
+                try {
+                    gate.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            volume.flush();
         }
 
         @Override
@@ -168,6 +191,50 @@ class AsyncVolumeTest {
                 ScsiResult r = ini.await(again);
                 assertThat(r.good()).isTrue();
                 assertThat(r.data()).isEqualTo(block(0)); // the refused write landed nowhere
+            }
+        }
+        LeakWatch.assertNoLeaks();
+    }
+
+    /**
+     * A volume that submits without waiting gets READ and WRITE from the network thread: they go
+     * on while every SCSI thread waits in a slow SYNCHRONIZE CACHE, where a volume that may block
+     * would have them queue behind it.
+     */
+    @Test
+    void readsAndWritesToAVolumeThatSubmitsWithoutWaitingDoNotQueueBehindTheScsiThreads() throws Exception {
+        LeakWatch.install();
+        HeldVolume volume = new HeldVolume(FileVolume.openOrCreate(dir.resolve("v.img"), 4 << 20));
+        volume.inline = true;
+        volume.flushGate = new CountDownLatch(1);
+        try (TargetServer server = new TargetServer(
+                new TargetServer.Options(1, SCSI_THREADS, 64, 15, new EnumMap<>(LoginKey.class)))) {
+            InetSocketAddress at = serve(server, volume);
+            try (TestInitiator ini = TestInitiator.connect(at)) {
+                ini.readTimeout(Duration.ofSeconds(30));
+                ini.sendImmediateData(true);
+                assertThat(ini.login("iqn.2026-11.test:i", "iqn.2026-11.test:async", "u", "secretsecret12",
+                        ChapAlgorithm.MD5, null, Map.of()).ok()).isTrue();
+                List<Integer> syncs = new ArrayList<>();
+                for (int i = 0; i < SCSI_THREADS; i++) { // every SCSI thread now waits in flush()
+                    syncs.add(ini.sendCommand(Cdbs.lun(0), Cdbs.synchronizeCache10(), null, 0, false, false, true));
+                }
+                List<Integer> io = new ArrayList<>();
+                for (int i = 0; i < IN_FLIGHT; i++) {
+                    byte[] data = block(i);
+                    io.add(ini.sendCommand(Cdbs.lun(0), Cdbs.write10(i * 8L, 8), data, data.length, false, true, true));
+                    io.add(ini.sendCommand(Cdbs.lun(0), Cdbs.read10(i * 8L, 8), null, 4096, true, false, true));
+                }
+                volume.awaitHeld(2 * IN_FLIGHT);
+                assertThat(volume.held).hasSize(2 * IN_FLIGHT); // all reached the volume, no SCSI thread free
+                volume.releaseAll();
+                for (int itt : io) {
+                    assertThat(ini.await(itt).good()).isTrue();
+                }
+                volume.flushGate.countDown();
+                for (int itt : syncs) {
+                    assertThat(ini.await(itt).good()).isTrue();
+                }
             }
         }
         LeakWatch.assertNoLeaks();

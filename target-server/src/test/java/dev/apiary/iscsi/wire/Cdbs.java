@@ -29,6 +29,11 @@ public final class Cdbs {
         return c;
     }
 
+    /** SYNCHRONIZE CACHE (10) of the whole unit (LBA 0, 0 blocks: to the end, SBC-3 §5.22). */
+    public static byte[] synchronizeCache10() {
+        return rw10(0x35, 0, 0);
+    }
+
     /** READ CAPACITY (16): SERVICE ACTION IN (16), service action 0x10. */
     public static byte[] readCapacity16(int allocation) {
         byte[] c = new byte[16];
