@@ -4,7 +4,7 @@
 # tgt-rbd) on the same image, with raw `rbd bench` as the limit; and the time to clone a worker's
 # root from a golden RBD snapshot.
 #
-# Usage: rbd-bench.sh [--secs 10] [--rounds 3] [--size 1G]
+# Usage: rbd-bench.sh [--secs 10] [--rounds 3] [--size 1G] [--warmup 0]
 #
 # Starts its own cluster (integration/ceph/up.sh --fresh, data in /tmp/apiary-ceph-bench, all on
 # 127.0.0.1) and stops and wipes it at exit; fills the image once with 4 MiB writes so reads hit
@@ -14,12 +14,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-secs=10 rounds=3 size=1G
+secs=10 rounds=3 size=1G warmup=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         --secs) secs=${2:?}; shift 2 ;;
         --rounds) rounds=${2:?}; shift 2 ;;
         --size) size=${2:?}; shift 2 ;;
+        --warmup) warmup=${2:?}; shift 2 ;;
         *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
     esac
 done
@@ -43,11 +44,16 @@ rbd_ create --size "$size" rbd/bench
 note "filling rbd/bench ($size)"
 rbd_ bench --io-type write --io-size 4M --io-threads 8 --io-pattern seq --io-total "$size" rbd/bench >/dev/null
 
+# rbd bench with the conf's librbd cache (on by default) and with it off, as Apiary runs: a write
+# acknowledged only when it is on every replica.
 note "raw rbd bench, the limit"
 raw=()
-for io in read write; do
-    out=$(rbd_ bench --io-type "$io" --io-size 4K --io-threads 32 --io-pattern rand --io-total 100M rbd/bench)
-    raw+=("$io $(awk '/^elapsed:/ { for (i = 1; i < NF; i++) if ($i == "ops/sec:") print "ops/s=" int($(i + 1)) }' <<<"$out")")
+for cache in true false; do
+    for io in read write; do
+        out=$(rbd_ bench --rbd_cache="$cache" --io-type "$io" --io-size 4K --io-threads 32 --io-pattern rand \
+            --io-total 100M rbd/bench)
+        raw+=("$io(rbd_cache=$cache) $(awk '/^elapsed:/ { for (i = 1; i < NF; i++) if ($i == "ops/sec:") print "ops/s=" int($(i + 1)) }' <<<"$out")")
+    done
 done
 
 "$root/apiary" export --portal "127.0.0.1:$apiary_port" --chap bench:secretsecret12 --ceph-conf "$conf" \
@@ -62,7 +68,7 @@ tgt_url=$(sed -n 's/^URL //p' <<<"$tgt_out")
 a_url="iscsi://bench%secretsecret12@127.0.0.1:$apiary_port/iqn.2026-11.dev.apiary:rbd-bench/0"
 
 "$here/run-bench.sh" --a "apiary=$a_url@$apiary_pid" --b "tgt-rbd=$tgt_url@$tgt_pid" --secs "$secs" \
-    --rounds "$rounds" --phases "randread4k-qd32 randwrite4k-qd32" --no-prefill
+    --rounds "$rounds" --phases "randread4k-qd32 randwrite4k-qd32" --no-prefill --warmup "$warmup"
 
 note "clone time"
 rbd_ snap create rbd/bench@golden

@@ -2,7 +2,7 @@
 # run-bench.sh - A/B benchmark of two iSCSI targets with iscsi-bench.
 #
 # Usage: run-bench.sh --a NAME=URL[@PID] --b NAME=URL[@PID] [--secs 10] [--rounds 3]
-#                     [--phases "randread4k-qd32 ..."] [--no-prefill]
+#                     [--phases "randread4k-qd32 ..."] [--no-prefill] [--warmup SECS]
 #   URL     iscsi://USER%SECRET@127.0.0.1:PORT/IQN/LUN
 #   PID     target process; its utime+stime from /proc/PID/stat over each run is
 #           reported as cpu% of one core (omit the PID to skip CPU accounting)
@@ -10,6 +10,10 @@
 #           SIZE like 4k or 1m. Default:
 #           randread4k-qd32 randwrite4k-qd32 randread4k-qd1 randwrite4k-qd1
 #           seqread1m-qd8 seqwrite1m-qd8
+#   warmup  one untimed run of SECS per phase and target before its timed rounds,
+#           as fio's ramp_time: a server that runs for days is measured warm (a JVM
+#           has compiled its data path; a cluster client has its connections open).
+#           Default 0: none.
 #
 # Builds iscsi-bench into integration/bench/target/ when missing or older than the
 # source, prefills each LUN once with one sequential 1 MiB write pass, then runs
@@ -22,7 +26,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2; }
 
-secs=10 rounds=3 prefill=1 spec_a= spec_b=
+secs=10 rounds=3 prefill=1 warmup=0 spec_a= spec_b=
 phases="randread4k-qd32 randwrite4k-qd32 randread4k-qd1 randwrite4k-qd1 seqread1m-qd8 seqwrite1m-qd8"
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -32,10 +36,11 @@ while [[ $# -gt 0 ]]; do
         --rounds) rounds=${2:?}; shift 2 ;;
         --phases) phases=${2:?}; shift 2 ;;
         --no-prefill) prefill=0; shift ;;
+        --warmup) warmup=${2:?}; shift 2 ;;
         *) usage ;;
     esac
 done
-[[ -n $spec_a && -n $spec_b && $secs =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ && $rounds -ge 1 ]] || usage
+[[ -n $spec_a && -n $spec_b && $secs =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ && $rounds -ge 1 && $warmup =~ ^[0-9]+$ ]] || usage
 
 declare -A NAME URL PID
 parse_spec() { # side spec
@@ -117,6 +122,13 @@ for phase in $phases; do
     mode=${BASH_REMATCH[1]} bs=${BASH_REMATCH[2]} unit=${BASH_REMATCH[3],,} qd=${BASH_REMATCH[4]}
     [[ $unit == k ]] && bs=$((bs * 1024))
     [[ $unit == m ]] && bs=$((bs * 1048576))
+    if ((warmup > 0)); then
+        for side in A B; do
+            line=$(timeout -s KILL $((warmup + 60)) "$bin" -m "$mode" -b "$bs" -q "$qd" -t "$warmup" "${URL[$side]}") ||
+                { echo "warm-up of ${NAME[$side]} failed" >&2; exit 1; }
+            echo "  $phase ${NAME[$side]} warm-up (untimed): $line" >&2
+        done
+    fi
     for ((r = 1; r <= rounds; r++)); do
         run_one "$phase" A "$r" "$mode" "$bs" "$qd"
         run_one "$phase" B "$r" "$mode" "$bs" "$qd"
@@ -126,7 +138,9 @@ load_after=$(uptime)
 
 echo "A = ${NAME[A]} $(masked "${URL[A]}")${PID[A]:+ pid ${PID[A]}}"
 echo "B = ${NAME[B]} $(masked "${URL[B]}")${PID[B]:+ pid ${PID[B]}}"
-echo "${secs}s per run, $rounds round(s); medians over runs that exited 0; cpu% = target process, % of one core"
+warmed=
+((warmup > 0)) && warmed=", after a ${warmup}s untimed warm-up per phase and target"
+echo "${secs}s per run, $rounds round(s)$warmed; medians over runs that exited 0; cpu% = target process, % of one core"
 echo
 echo "| phase | A median IOPS | B median IOPS | A MB/s | B MB/s | ratio A/B | A cpu% | B cpu% |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
