@@ -75,12 +75,15 @@ public final class LogicalUnit {
     /**
      * Whether {@link #submit} returns without blocking for this command: a plain READ or WRITE to
      * a volume that {@link Volume#submitsWithoutWaiting submits without waiting}. What comes
-     * before the I/O is then in memory (unit attentions, parsing, reservations); a write's share
-     * of {@link #atomicity} waits only while a COMPARE AND WRITE holds it, for that one I/O.
+     * before the I/O is then in memory (unit attentions, parsing, reservations). A write takes a
+     * share of {@link #atomicity}, which waits while a COMPARE AND WRITE or ORWRITE holds it, so
+     * a write that finds it held goes the blocking way (a writer that takes it between this check
+     * and the write's share holds it for one read and one write).
      */
     public boolean submitsWithoutWaiting(ScsiRequest request) {
         ScsiOpcode op = ScsiOpcode.of(request.cdb());
-        return op != null && op.plainReadOrWrite() && volume.submitsWithoutWaiting();
+        return op != null && op.plainReadOrWrite() && volume.submitsWithoutWaiting()
+                && !(op.access == ScsiOpcode.Access.WRITE && atomicity.isWriteLocked());
     }
 
     /** {@link #submit}, waiting for the result (for callers on their own thread: tests, tools). */

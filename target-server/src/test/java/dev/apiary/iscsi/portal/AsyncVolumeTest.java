@@ -57,6 +57,8 @@ class AsyncVolumeTest {
         volatile boolean inline;
         /** When set, a flush waits for it (a cluster slow to answer SYNCHRONIZE CACHE). */
         volatile CountDownLatch flushGate;
+        /** When set, a synchronous read waits for it (COMPARE AND WRITE reads that way). */
+        volatile CountDownLatch readGate;
 
         HeldVolume(Volume inner) {
             super(inner);
@@ -69,7 +71,17 @@ class AsyncVolumeTest {
 
         @Override
         public void flush() throws IOException {
-            CountDownLatch gate = flushGate;
+            pass(flushGate);
+            volume.flush();
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) throws IOException {
+            pass(readGate);
+            volume.read(offset, dst);
+        }
+
+        private static void pass(CountDownLatch gate) {
             if (gate != null) {
                 try {
                     gate.await(30, TimeUnit.SECONDS);
@@ -77,7 +89,6 @@ class AsyncVolumeTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            volume.flush();
         }
 
         @Override
@@ -235,6 +246,50 @@ class AsyncVolumeTest {
                 for (int itt : syncs) {
                     assertThat(ini.await(itt).good()).isTrue();
                 }
+            }
+        }
+        LeakWatch.assertNoLeaks();
+    }
+
+    /**
+     * A COMPARE AND WRITE holds every other write off its blocks until it is done (SBC-3 §5.3). A
+     * WRITE that arrives meanwhile waits for it on a SCSI thread, not on the network thread, so a
+     * READ sent after that WRITE still reaches the volume.
+     */
+    @Test
+    void aWriteBehindACompareAndWriteWaitsOffTheNetworkThread() throws Exception {
+        LeakWatch.install();
+        HeldVolume volume = new HeldVolume(FileVolume.openOrCreate(dir.resolve("v.img"), 4 << 20));
+        volume.inline = true;
+        volume.readGate = new CountDownLatch(1);
+        try (TargetServer server = new TargetServer(
+                new TargetServer.Options(1, SCSI_THREADS, 64, 15, new EnumMap<>(LoginKey.class)))) {
+            InetSocketAddress at = serve(server, volume);
+            try (TestInitiator ini = TestInitiator.connect(at)) {
+                ini.readTimeout(Duration.ofSeconds(30));
+                ini.sendImmediateData(true);
+                assertThat(ini.login("iqn.2026-11.test:i", "iqn.2026-11.test:async", "u", "secretsecret12",
+                        ChapAlgorithm.MD5, null, Map.of()).ok()).isTrue();
+                byte[] caw = new byte[1024]; // compare 512 zeros (a new volume), then write 512 bytes of 7
+                Arrays.fill(caw, 512, 1024, (byte) 7);
+                int compare = ini.sendCommand(Cdbs.lun(0), Cdbs.compareAndWrite(0, 1), caw, caw.length, false, true, true);
+                Thread.sleep(200); // the COMPARE AND WRITE now holds the unit's writes, waiting in its read
+                byte[] data = block(5);
+                int write = ini.sendCommand(Cdbs.lun(0), Cdbs.write10(8, 8), data, data.length, false, true, true);
+                int read = ini.sendCommand(Cdbs.lun(0), Cdbs.read10(16, 8), null, 4096, true, false, true);
+                volume.awaitHeld(1);
+                assertThat(volume.held).as("the READ sent after the waiting WRITE").hasSize(1);
+
+                volume.readGate.countDown();
+                assertThat(ini.await(compare).good()).isTrue();
+                volume.awaitHeld(2); // the WRITE, once the COMPARE AND WRITE let go
+                volume.releaseAll();
+                assertThat(ini.await(write).good()).isTrue();
+                assertThat(ini.await(read).good()).isTrue();
+                int check = ini.sendCommand(Cdbs.lun(0), Cdbs.read10(0, 1), null, 512, true, false, true);
+                volume.awaitHeld(1);
+                volume.releaseAll();
+                assertThat(ini.await(check).data()).containsOnly((byte) 7);
             }
         }
         LeakWatch.assertNoLeaks();

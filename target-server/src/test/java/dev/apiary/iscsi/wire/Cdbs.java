@@ -50,6 +50,16 @@ public final class Cdbs {
         return c;
     }
 
+    /** COMPARE AND WRITE (SBC-3 §5.3): the data-out is the compare half, then the write half. */
+    public static byte[] compareAndWrite(long lba, int blocks) {
+        byte[] c = new byte[16];
+        c[0] = (byte) 0x89;
+        put32(c, 2, (int) (lba >>> 32));
+        put32(c, 6, (int) lba);
+        c[13] = (byte) blocks;
+        return c;
+    }
+
     /** The LUN field for a single-level LUN below 256 (SAM-5 peripheral device addressing). */
     public static long lun(int n) {
         return (long) n << 48;
