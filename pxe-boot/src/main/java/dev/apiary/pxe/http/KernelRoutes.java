@@ -112,7 +112,13 @@ final class KernelRoutes {
             }
             response.write(r.result());
             if (response.writeQueueFull()) {
-                response.drainHandler(v -> send(response, file, offset + n));
+                // A drain handler stays set after it runs, and the queue may fill and drain again
+                // later without this chain seeing it full: a handler left behind would start a second
+                // chain from an old offset (bytes sent twice, the response ended twice). One use each.
+                response.drainHandler(v -> {
+                    response.drainHandler(null);
+                    send(response, file, offset + n);
+                });
             } else {
                 send(response, file, offset + n);
             }

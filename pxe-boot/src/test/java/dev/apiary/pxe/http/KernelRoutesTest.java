@@ -142,6 +142,52 @@ class KernelRoutesTest {
         assertThat(opened).hasValue(2);
     }
 
+    /**
+     * A slow client (the emulated firmware of a booting machine) fills the connection's write
+     * queue again and again; each chunk must still go out once, in order, and the response end once.
+     */
+    @Test
+    void aSlowClientGetsEveryByteOnceInOrder() throws Exception {
+        for (int round = 0; round < 3; round++) {
+            try (Socket s = new Socket()) {
+                s.setReceiveBufferSize(16 * 1024);
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(base.substring(base.lastIndexOf(':') + 1))));
+                s.setSoTimeout(30_000);
+                s.getOutputStream().write(("GET /boot/" + MAC + "/kernel HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                InputStream in = s.getInputStream();
+                java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+                byte[] buf = new byte[8 * 1024];
+                long pauseEvery = 512 * 1024, next = pauseEvery;
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    all.write(buf, 0, n);
+                    if (all.size() > next) { // stall now and then, as a busy guest does
+                        next += pauseEvery;
+                        Thread.sleep(20);
+                    }
+                }
+                byte[] got = all.toByteArray();
+                int body = indexOf(got, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII)) + 4;
+                assertThat(new String(got, 0, 12, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+                assertThat(got.length - body).as("the body is the file's length, no more").isEqualTo(kernel.length);
+                assertThat(java.util.Arrays.copyOfRange(got, body, got.length)).isEqualTo(kernel);
+            }
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     @Test
     void refusesUnknownMachinesBadMacsAndOtherAddresses() throws Exception {
         assertThat(get("/boot/52:54:00:12:34:57/kernel").statusCode()).isEqualTo(403);
