@@ -145,11 +145,7 @@ class AsyncVolumeTest {
         try (TargetServer server = new TargetServer(
                 new TargetServer.Options(1, SCSI_THREADS, 64, 15, new EnumMap<>(LoginKey.class)))) {
             InetSocketAddress at = serve(server, volume);
-            try (TestInitiator ini = TestInitiator.connect(at)) {
-                ini.readTimeout(Duration.ofSeconds(30));
-                ini.sendImmediateData(true); // each write whole with its command: no R2T to answer while they are held
-                assertThat(ini.login("iqn.2026-11.test:i", "iqn.2026-11.test:async", "u", "secretsecret12",
-                        ChapAlgorithm.MD5, null, Map.of()).ok()).isTrue();
+            try (TestInitiator ini = loggedIn(at)) {
                 // Writes of distinct blocks, all in flight at once: far more than the SCSI threads.
                 List<Integer> writes = new ArrayList<>();
                 for (int i = 0; i < IN_FLIGHT; i++) {
@@ -221,11 +217,7 @@ class AsyncVolumeTest {
         try (TargetServer server = new TargetServer(
                 new TargetServer.Options(1, SCSI_THREADS, 64, 15, new EnumMap<>(LoginKey.class)))) {
             InetSocketAddress at = serve(server, volume);
-            try (TestInitiator ini = TestInitiator.connect(at)) {
-                ini.readTimeout(Duration.ofSeconds(30));
-                ini.sendImmediateData(true);
-                assertThat(ini.login("iqn.2026-11.test:i", "iqn.2026-11.test:async", "u", "secretsecret12",
-                        ChapAlgorithm.MD5, null, Map.of()).ok()).isTrue();
+            try (TestInitiator ini = loggedIn(at)) {
                 List<Integer> syncs = new ArrayList<>();
                 for (int i = 0; i < SCSI_THREADS; i++) { // every SCSI thread now waits in flush()
                     syncs.add(ini.sendCommand(Cdbs.lun(0), Cdbs.synchronizeCache10(), null, 0, false, false, true));
@@ -265,11 +257,7 @@ class AsyncVolumeTest {
         try (TargetServer server = new TargetServer(
                 new TargetServer.Options(1, SCSI_THREADS, 64, 15, new EnumMap<>(LoginKey.class)))) {
             InetSocketAddress at = serve(server, volume);
-            try (TestInitiator ini = TestInitiator.connect(at)) {
-                ini.readTimeout(Duration.ofSeconds(30));
-                ini.sendImmediateData(true);
-                assertThat(ini.login("iqn.2026-11.test:i", "iqn.2026-11.test:async", "u", "secretsecret12",
-                        ChapAlgorithm.MD5, null, Map.of()).ok()).isTrue();
+            try (TestInitiator ini = loggedIn(at)) {
                 byte[] caw = new byte[1024]; // compare 512 zeros (a new volume), then write 512 bytes of 7
                 Arrays.fill(caw, 512, 1024, (byte) 7);
                 int compare = ini.sendCommand(Cdbs.lun(0), Cdbs.compareAndWrite(0, 1), caw, caw.length, false, true, true);
@@ -293,6 +281,19 @@ class AsyncVolumeTest {
             }
         }
         LeakWatch.assertNoLeaks();
+    }
+
+    /**
+     * A session to the test target that sends each write whole with its command (immediate data),
+     * so no R2T waits to be answered while the volume holds I/O.
+     */
+    private static TestInitiator loggedIn(InetSocketAddress at) throws IOException {
+        TestInitiator ini = TestInitiator.connect(at);
+        ini.readTimeout(Duration.ofSeconds(30));
+        ini.sendImmediateData(true);
+        assertThat(ini.login("iqn.2026-11.test:i", "iqn.2026-11.test:async", "u", "secretsecret12",
+                ChapAlgorithm.MD5, null, Map.of()).ok()).isTrue();
+        return ini;
     }
 
     private static InetSocketAddress serve(TargetServer server, Volume volume) throws IOException {
