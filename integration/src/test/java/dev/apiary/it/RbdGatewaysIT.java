@@ -11,6 +11,10 @@ import dev.apiary.it.ServeIT.Login;
 import dev.apiary.it.ServeIT.Server;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -305,8 +309,9 @@ class RbdGatewaysIT {
      * its boot script names both portals, the live one first. iPXE opens the LUN through the live
      * one and writes an iBFT target for each; the initramfs logs in through both, gives up on the
      * dead one within its bound, and the worker boots Debian from RBD on a one-path multipath
-     * map, its data LUN formatted and mounted. Then the dead gateway returns and the worker boots
-     * again: two paths to each LUN, one device each, the data found again. It stays up writing to
+     * map, its data LUN formatted and mounted. Then the worker boots again and the dead gateway
+     * returns after iPXE wrote the iBFT, before the initramfs logs in: two paths to each LUN, one
+     * device each, the data found again. It stays up writing to
      * its data LUN, and the owner of its LUNs is killed: the writes go on through the other.
      */
     @Test
@@ -366,11 +371,17 @@ class RbdGatewaysIT {
         assertThat(console).doesNotContain(secrets.get(0)).doesNotContain(secrets.get(1))
                 .contains("APIARY-IBFT-SECRETS mode=400");
 
-        // gw2 returns; the worker boots again, now through both gateways, and stays up writing a
-        // synced record a second to its data LUN.
+        // The worker boots again, gw2 still dead when iPXE opens both paths, so the iBFT's target
+        // for gw2 holds no CHAP secrets (iPXE writes a path's secrets only once its login got as far
+        // as the target's AuthMethod=CHAP). gw2 returns while the machine is held at the kernel's
+        // first line: the initramfs logs in through both gateways with the secrets of the other
+        // target, and the worker stays up writing a synced record a second to its data LUN.
+        vm = powerOn(tap, mac, "2", true);
+        vm.await("Linux version");
+        qmp("2", "stop");
         Server gw2again = startGw2();
         awaitGateways(api, x -> x.stream().allMatch(y -> y.path("state").asText().equals("up")));
-        vm = powerOn(tap, mac, "2", true);
+        qmp("2", "cont");
         console = vm.await("APIARY-WRITE 3");
         System.out.println("worker1 writing " + Duration.between(vm.started(), Instant.now()).toSeconds()
                 + " s after power-on, through both gateways\n" + apiaryLines(console));
@@ -466,10 +477,30 @@ class RbdGatewaysIT {
                 "-drive", "if=pflash,format=raw,file=" + dir.resolve("vars.fd"),
                 "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile=,bootindex=1",
-                "-fw_cfg", "name=opt/apiary/" + (writer ? "writer" : "none") + ",string=1")
+                "-fw_cfg", "name=opt/apiary/" + (writer ? "writer" : "none") + ",string=1",
+                "-qmp", "unix:" + dir.resolve("qmp" + run + ".sock") + ",server=on,wait=off")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         vms.add(qemu);
         return new Power.Vm(mac, serial, log, Instant.now(), qemu);
+    }
+
+    /** Runs one QMP command ({@code stop}, {@code cont}) on the machine of power-on {@code run}. */
+    private void qmp(String run, String command) throws Exception {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("qmp" + run + ".sock")))) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(
+                    Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            OutputStream out = Channels.newOutputStream(ch);
+            in.readLine(); // the greeting
+            for (String c : List.of("qmp_capabilities", command)) {
+                out.write(("{\"execute\": \"" + c + "\"}\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                String reply; // events ({"timestamp": ..., "event": "STOP"}) may come first
+                do {
+                    reply = in.readLine();
+                } while (reply != null && reply.contains("\"event\""));
+                assertThat(reply).as("QMP %s", c).startsWith("{\"return\"");
+            }
+        }
     }
 
     private final List<String> taps = new ArrayList<>();
