@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * Apiary's rollouts and upgrades wake real workers; it switches itself off (the test image powers
  * off after its up marker) or is killed (a power cut). A machine marked {@link #stay} instead stays
  * up like a real worker: its firmware tells the image so (QEMU fw_cfg {@code opt/apiary/stay}), and
- * a reboot restarts it in the same power-on. Every QEMU is ended by its PID.
+ * a reboot restarts it in the same power-on ({@link Vm}). Every QEMU is ended by its PID.
  */
 final class Power implements AutoCloseable {
     private final BootNetwork net;
@@ -61,20 +61,26 @@ final class Power implements AutoCloseable {
     /** Powers on the machine with {@code mac} (which must be off). */
     synchronized Vm on(String mac) throws Exception {
         Vm last = lastOrNull(mac);
-        assertThat(last == null || !last.process.isAlive()).as("%s is already on", mac).isTrue();
+        assertThat(last == null || !last.on()).as("%s is already on", mac).isTrue();
         String tag = mac.substring(mac.length() - 2) + "-" + ++boots;
         Path serial = dir.resolve("serial-" + tag + ".log");
         Path vars = dir.resolve("vars-" + tag + ".fd");
         Files.copy(Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd"), vars);
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64", "-smp", "1",
-                "-m", "1024", "-machine", "q35", "-nodefaults", "-display", "none", "-serial", "file:" + serial,
+                "-m", "1024", "-machine", "q35", "-nodefaults", "-display", "none", "-no-reboot",
+                "-chardev", "file,id=console,append=on,path=" + serial, "-serial", "chardev:console",
                 "-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
                 "-drive", "if=pflash,format=raw,file=" + vars,
                 "-netdev", "tap,id=n0,ifname=" + net.tap() + ",script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile=,bootindex=1"));
-        cmd.addAll(staying.contains(mac) ? List.of("-fw_cfg", "name=opt/apiary/stay,string=1") : List.of("-no-reboot"));
-        Vm vm = new Vm(mac, serial, dir.resolve("qemu-" + tag + ".log"), Instant.now(), null);
-        vm = new Vm(mac, serial, vm.log, vm.started, net.start(false, vm.log, cmd));
+        Path log = dir.resolve("qemu-" + tag + ".log");
+        Vm vm;
+        if (staying.contains(mac)) {
+            cmd.addAll(List.of("-fw_cfg", "name=opt/apiary/stay,string=1"));
+            vm = Vm.rebooting(mac, serial, log, Instant.now(), () -> net.start(false, log, cmd));
+        } else {
+            vm = new Vm(mac, serial, log, Instant.now(), net.start(false, log, cmd));
+        }
         vms.computeIfAbsent(mac, k -> new CopyOnWriteArrayList<>()).add(vm);
         notifyAll();
         return vm;
@@ -121,7 +127,7 @@ final class Power implements AutoCloseable {
                         String mac = l.substring(4).trim();
                         synchronized (this) {
                             Vm last = lastOrNull(mac);
-                            if (last == null || !last.process.isAlive()) {
+                            if (last == null || !last.on()) {
                                 on(mac);
                             }
                         }
@@ -144,13 +150,97 @@ final class Power implements AutoCloseable {
         listener.interrupt();
         for (List<Vm> l : vms.values()) {
             for (Vm v : l) {
-                v.process.destroyForcibly();
+                try {
+                    v.kill();
+                } catch (Exception e) {
+                    System.err.println(v.mac() + ": " + e);
+                }
             }
         }
     }
 
-    /** One power-on of one machine. */
-    record Vm(String mac, Path console, Path log, Instant started, Process process) {
+    /**
+     * One power-on of one machine. A machine that stays up reboots as real hardware does, in the
+     * same power-on: its QEMU runs with {@code -no-reboot}, so the guest's reset ends it, and a new
+     * QEMU starts with the same command (the same NVRAM file; the console appended to). A reset
+     * inside one QEMU under TCG sometimes never reaches the firmware again (kubevirt#6885: the
+     * emulator spins and the machine stays silent); a fresh QEMU always starts the firmware.
+     */
+    static final class Vm {
+        private static final String RESET = "reboot: machine restart"; // the kernel's last line on a reset
+
+        private final String mac;
+        private final Path console;
+        private final Path log;
+        private final Instant started;
+        private final Restarter restarter; // null: a reset powers it off
+        private volatile Process process;
+        private volatile boolean cut;
+        private int resets;
+
+        /** Starts the machine's QEMU again after a reset. */
+        interface Restarter {
+            Process start() throws Exception;
+        }
+
+        /** A machine whose reset powers it off. */
+        Vm(String mac, Path console, Path log, Instant started, Process process) {
+            this(mac, console, log, started, process, null);
+        }
+
+        private Vm(String mac, Path console, Path log, Instant started, Process process, Restarter restarter) {
+            this.mac = mac;
+            this.console = console;
+            this.log = log;
+            this.started = started;
+            this.restarter = restarter;
+            this.process = process;
+            if (restarter != null) {
+                watch(process);
+            }
+        }
+
+        /** A machine that starts again after a reset, from {@code restarter}. */
+        static Vm rebooting(String mac, Path console, Path log, Instant started, Restarter restarter) throws Exception {
+            return new Vm(mac, console, log, started, restarter.start(), restarter);
+        }
+
+        private void watch(Process p) {
+            p.onExit().thenRun(() -> {
+                try {
+                    synchronized (this) {
+                        if (!cut && p == process && serial().stripTrailing().endsWith(RESET)) {
+                            resets++;
+                            process = restarter.start();
+                            watch(process);
+                        }
+                        notifyAll();
+                    }
+                } catch (Exception e) {
+                    System.err.println(mac + ": restart after a reset failed: " + e);
+                }
+            });
+        }
+
+        String mac() {
+            return mac;
+        }
+
+        Instant started() {
+            return started;
+        }
+
+        /** The QEMU now running this power-on (a new one after each reset of a machine that stays). */
+        Process process() {
+            return process;
+        }
+
+        /** On, or between a reset and the QEMU that follows it. */
+        boolean on() throws Exception {
+            Process p = process;
+            return p.isAlive() || (restarter != null && !cut && serial().stripTrailing().endsWith(RESET));
+        }
+
         String serial() throws Exception {
             return Files.exists(console) ? Files.readString(console, StandardCharsets.ISO_8859_1) : "";
         }
@@ -169,8 +259,9 @@ final class Power implements AutoCloseable {
                 if (s.contains(text)) {
                     return s;
                 }
-                if (!process.isAlive() || System.nanoTime() > deadline) {
-                    throw new AssertionError(mac + ": no \"" + text + "\" on the serial console (" + (process.isAlive()
+                boolean on = on();
+                if (!on || System.nanoTime() > deadline) {
+                    throw new AssertionError(mac + ": no \"" + text + "\" on the serial console (" + (on
                             ? "timed out" : "powered off") + ").\nserial:\n" + s + "\nqemu:\n" + Files.readString(log));
                 }
                 Thread.sleep(250);
@@ -179,12 +270,25 @@ final class Power implements AutoCloseable {
 
         /** Waits for the machine to power itself off. */
         void awaitOff() throws Exception {
-            assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("%s did not power off: %s", mac, serial()).isTrue();
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (on()) {
+                long left = deadline - System.nanoTime();
+                assertThat(left).as("%s did not power off: %s", mac, serial()).isPositive();
+                process.waitFor(Math.min(left, TimeUnit.SECONDS.toNanos(1)), TimeUnit.NANOSECONDS);
+            }
         }
 
         /** Cuts the power. */
         void kill() throws Exception {
+            synchronized (this) {
+                cut = true;
+            }
             process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+
+        /** How many times the machine has reset within this power-on. */
+        synchronized int resets() {
+            return resets;
         }
     }
 }

@@ -220,6 +220,7 @@ class WorkerStoriesIT {
         assertThat(again).contains("APIARY-REBOOT").contains("APIARY-TEST-P version=1.0").contains(UP + "worker2 version=v1 ");
         assertThat(again.indexOf("APIARY-REBOOT")).as("rebooted by its agent, then up on v1").isLessThan(again.indexOf(UP));
         assertThat(power.count(B_NEW)).as("no second power-on: the running machine rebooted itself").isEqualTo(c2);
+        assertThat(c.resets()).as("one reset, its agent's").isEqualTo(1);
         await("rollback of worker2", Duration.ofMinutes(3), () -> api("GET", "/rollouts/" + rid, null, 200),
                 r -> r.path("workers").get(1).path("state").asText().equals("ROLLED_BACK"));
         assertThat(api("GET", "/workers/worker2", null, 200).path("image").asText()).isEqualTo("golden@v1");
