@@ -59,7 +59,7 @@
 # Prints a RESULT line per VM and per run, then markdown tables: every run (with the load
 # average at its start and end, QEMU processes on the machine that were not ours, and the CPU
 # seconds the boot services used from the timed power-on to the last VM's end: apiary's JVM, or
-# tgtd + dnsmasq), and per
+# tgtd + dnsmasq; and the guests' own, their QEMUs' user + system time), and per
 # side the medians over runs (of each run's median and of its last VM up) with the ratio A/B,
 # and the median of each milestone. For A, also each worker's boot timeline from
 # GET /api/v1/workers/<name>/boots and the target's bytes from /metrics.
@@ -125,7 +125,7 @@ logs=$work/logs
 # ---------------------------------------------------------------- what we started, and its end
 ns=apx-bb-$$ rns=apx-bbr-$$
 net_up=0 router_pid= tcpdump_pid= apiary_pid= dnsmasq_pid= tgtd_pid= tgt_ctl=
-vm_qemu=() vm_pipe=() vm_t0=()
+vm_qemu=() vm_pipe=() vm_t0=() vm_ticks=()
 
 alive() { [[ -n ${1:-} && -d /proc/$1 ]]; }
 stop_pid() { # PID [SECONDS]: SIGTERM, wait, SIGKILL; only a process this script started
@@ -268,6 +268,7 @@ start_vms() { # DIR FIRST LAST: powers on VMs FIRST..LAST together; fills vm_qem
             nic="virtio-net-pci,netdev=n0,mac=$(mac_of "$i"),bootindex=1"
         fi
         rm -f "$dir/qemu$i.pid"
+        vm_ticks[i]=0
         vm_t0[i]=$EPOCHREALTIME
         # serial on stdout, each line stamped with the seconds since this QEMU started
         ip netns exec "$ns" nice -n "$nice" qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp 1 -m "$mem" -nodefaults -display none \
@@ -296,6 +297,8 @@ wait_vms() { # DIR FIRST LAST: until each of these VMs is off, failed or past --
         now=$EPOCHREALTIME
         for ((i = from; i <= to; i++)); do
             if [[ -n ${state[i]:-} ]]; then done_n=$((done_n + 1)); continue; fi
+            # the guest's CPU so far (QEMU's user + system ticks), the last reading before it ends
+            vm_ticks[i]=$(awk '{ print $14 + $15 }' "/proc/${vm_qemu[i]}/stat" 2>/dev/null || echo "${vm_ticks[i]:-0}")
             if ! alive "${vm_qemu[i]}"; then
                 state[i]=exited
             elif grep -qE "$fail_re" "$dir/serial$i.log"; then
@@ -331,13 +334,16 @@ runs=$work/runs.txt       # run side ok median max wall load0 load1 others readM
 failures=0
 
 report_vms() { # RUN SIDE DIR
-    local run=$1 side=$2 dir=$3 i m t line ups=() ok=0 first_t0=${vm_t0[1]} wall=0 w
+    local run=$1 side=$2 dir=$3 i m t line ups=() ok=0 first_t0=${vm_t0[1]} wall=0 w guest=0 hz
+    hz=$(getconf CLK_TCK)
     for ((i = 1; i <= workers; i++)); do
         line="run=$run side=$side vm=$i mac=$(mac_of "$i")"
         for m in "${milestones[@]}"; do
             t=$(grep -m1 -E "${m#*:}" "$dir/serial$i.log" | awk '{ print $1 }') || true
             line+=" ${m%%:*}=${t:--}"
         done
+        line+=" guest_cpu=$(awk -v t="${vm_ticks[i]:-0}" -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')"
+        guest=$((guest + ${vm_ticks[i]:-0}))
         t=$(grep -m1 'APIARY-WORKER-UP' "$dir/serial$i.log" | awk '{ print $1 }') || true
         if [[ -n $t ]]; then
             line+=" status=ok"
@@ -359,7 +365,7 @@ report_vms() { # RUN SIDE DIR
         mx=$(printf '%s\n' "${ups[@]}" | sort -g | tail -1)
     fi
     ((ok == workers)) || wall=-
-    run_line="$run $side $ok $med $mx $wall"
+    run_line="$run $side $ok $med $mx $wall $(awk -v t="$guest" -v hz="$hz" 'BEGIN { printf "%.1f", t / hz }')"
 }
 
 # ---------------------------------------------------------------- A: apiary serve
@@ -601,9 +607,9 @@ for ((r = 1; r <= rounds; r++)); do
         dir=$work/run$run-$side
         mkdir -p "$dir"
         if [[ $side == A ]]; then run_a "$run" "$dir"; else run_b "$run" "$dir"; fi
-        read -r _ _ ok med mx wall l0 l1 others scpu <<<"$RUN_PENDING"
-        echo "RESULT run=$run side=$side workers=$workers ok=$ok up_median=$med up_max=$mx last_up=$wall load_start=$l0 load_end=$l1 other_qemu=$others server_cpu_s=$scpu read_MiB=$read_mib"
-        echo "$run $side $ok $med $mx $wall $l0 $l1 $others $read_mib $scpu" >>"$runs"
+        read -r _ _ ok med mx wall gcpu l0 l1 others scpu <<<"$RUN_PENDING"
+        echo "RESULT run=$run side=$side workers=$workers ok=$ok up_median=$med up_max=$mx last_up=$wall load_start=$l0 load_end=$l1 other_qemu=$others server_cpu_s=$scpu guest_cpu_s=$gcpu read_MiB=$read_mib"
+        echo "$run $side $ok $med $mx $wall $l0 $l1 $others $read_mib $scpu $gcpu" >>"$runs"
     done
 done
 
@@ -613,11 +619,11 @@ echo "## Boot: $workers worker(s), $fw$( ((warm)) && echo ", after a warm-up boo
 echo
 echo "Seconds from QEMU's start to \`APIARY-WORKER-UP\` on the serial console."
 echo
-echo "| run | side | ok | per-VM up (s) | median | last up | load at start | load at end | other QEMUs | server CPU s | read MiB |"
-echo "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
-while read -r rn sd ok med mx wall l0 l1 oth rm scpu; do
+echo "| run | side | ok | per-VM up (s) | median | last up | load at start | load at end | other QEMUs | server CPU s | guest CPU s | read MiB |"
+echo "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+while read -r rn sd ok med mx wall l0 l1 oth rm scpu gcpu; do
     per=$(awk -v r="$rn" '{ split($1, a, "="); if (a[2] != r) next; for (i = 2; i <= NF; i++) if ($i ~ /^up=/) { sub(/^up=/, "", $i); printf "%s%s", sep, $i; sep = " " } }' "$results")
-    echo "| $rn | $sd | $ok/$workers | $per | $med | $wall | $l0 | $l1 | $oth | $scpu | $rm |"
+    echo "| $rn | $sd | $ok/$workers | $per | $med | $wall | $l0 | $l1 | $oth | $scpu | $gcpu | $rm |"
 done <"$runs"
 echo
 side_med() { awk -v s="$1" -v c="$2" '$2 == s && $c != "-" { print $c }' "$runs" | median; }
@@ -628,6 +634,7 @@ echo "|---|---:|---:|---:|"
 echo "| median over runs of the run's median up (s) | $am | $bm | **$(ratio "$am" "$bm")** |"
 echo "| median over runs of the last VM up (s) | $aw | $bw | **$(ratio "$aw" "$bw")** |"
 echo "| median server CPU s per run | $(side_med A 11) | $(side_med B 11) | $(ratio "$(side_med A 11)" "$(side_med B 11)") |"
+echo "| median guest CPU s per run (all its VMs) | $(side_med A 12) | $(side_med B 12) | $(ratio "$(side_med A 12)" "$(side_med B 12)") |"
 echo "| runs | $(awk '$2 == "A"' "$runs" | wc -l) | $(awk '$2 == "B"' "$runs" | wc -l) | |"
 echo
 echo "Milestones, median over every boot of the side (s from QEMU's start):"
