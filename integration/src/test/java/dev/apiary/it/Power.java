@@ -209,12 +209,11 @@ final class Power implements AutoCloseable {
             p.onExit().thenRun(() -> {
                 try {
                     synchronized (this) {
-                        if (!cut && p == process && serial().stripTrailing().endsWith(RESET)) {
+                        if (!cut && p == process && resetAsked()) {
                             resets++;
                             process = restarter.start();
                             watch(process);
                         }
-                        notifyAll();
                     }
                 } catch (Exception e) {
                     System.err.println(mac + ": restart after a reset failed: " + e);
@@ -238,7 +237,12 @@ final class Power implements AutoCloseable {
         /** On, or between a reset and the QEMU that follows it. */
         boolean on() throws Exception {
             Process p = process;
-            return p.isAlive() || (restarter != null && !cut && serial().stripTrailing().endsWith(RESET));
+            return p.isAlive() || (restarter != null && !cut && resetAsked());
+        }
+
+        /** The console ends with the kernel's reset line: the guest asked for a reset, not a power-off. */
+        private boolean resetAsked() throws Exception {
+            return serial().stripTrailing().endsWith(RESET);
         }
 
         String serial() throws Exception {
