@@ -321,7 +321,7 @@ public final class StoreModel {
                     }
                 }
                 Path src = scratch.resolve("import-" + name + ".raw");
-                Files.write(src, data);
+                writeSparse(src, data);
                 op = "importRaw " + name + " size=" + size;
                 long[] last = {-1, -1};
                 VolumeInfo vi = store.importRaw(name, src, (done, total) -> {
@@ -337,6 +337,24 @@ public final class StoreModel {
             MVol v = new MVol(name, data, null);
             vols.put(name, v);
             touched = v;
+        }
+
+        /**
+         * The import source as mkfs or a downloaded image leaves it: holes, and zero blocks written
+         * as zeros, among the data; blocks of 4 KiB at random, so a hole may start inside a cluster.
+         */
+        private void writeSparse(Path src, byte[] data) throws IOException {
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(src.toFile(), "rw")) {
+                f.setLength(data.length);
+                for (int at = 0; at < data.length; at += 4096) {
+                    int len = Math.min(4096, data.length - at);
+                    boolean zero = Arrays.equals(data, at, at + len, new byte[len], 0, len);
+                    if (!zero || rnd.nextInt(3) == 0) {
+                        f.seek(at);
+                        f.write(data, at, len);
+                    }
+                }
+            }
         }
 
         private void write() throws IOException {

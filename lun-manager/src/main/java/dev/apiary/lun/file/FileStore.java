@@ -1,13 +1,14 @@
 package dev.apiary.lun.file;
 
+import dev.apiary.lun.SparseFiles;
 import dev.apiary.lun.StoreException;
 import dev.apiary.lun.StoreException.Reason;
 import dev.apiary.lun.StoreHealth;
 import dev.apiary.lun.Volume;
 import dev.apiary.lun.VolumeStore;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -215,21 +216,35 @@ public final class FileStore implements VolumeStore {
         String id = newLayerId();
         Layer.createDataFile(file(id, "data"), size);
         try (RawLayer layer = new RawLayer(id, -1, file(id, "data"), clusterSize, size, false, null, diskReads);
-                InputStream in = Files.newInputStream(source)) {
+                FileChannel in = FileChannel.open(source)) {
             byte[] buf = new byte[1 << 20];
-            long done = 0;
-            for (int n; (n = in.readNBytes(buf, 0, buf.length)) > 0; ) {
-                // Zero clusters stay holes: an imported golden image is as sparse as its content.
-                for (int at = 0; at < n; at += clusterSize) {
-                    int len = Math.min(clusterSize, n - at);
-                    if (!allZero(buf, at, len)) {
-                        layer.write(done + at, ByteBuffer.wrap(buf, at, len));
+            // Only the source's allocated ranges are read (its holes read as zeros), and zero clusters
+            // stay holes: an imported image is as sparse as its content, and as quick to import.
+            long pos = 0;
+            for (SparseFiles.Extent e : SparseFiles.dataExtents(source)) {
+                // whole clusters, as the layer keeps them; a chunk may have read into this extent already
+                for (pos = Math.max(pos, e.start() - e.start() % clusterSize); pos < e.end(); ) {
+                    int n = (int) Math.min(buf.length, size - pos);
+                    ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
+                    while (b.hasRemaining() && in.read(b, pos + b.position()) > 0) {
+                        // read the chunk fully
                     }
+                    if (b.hasRemaining()) {
+                        throw new StoreException(Reason.INVALID, "import " + name + ": " + source + " ended at "
+                                + (pos + b.position()) + " of " + size + " bytes");
+                    }
+                    for (int at = 0; at < n; at += clusterSize) {
+                        int len = Math.min(clusterSize, n - at);
+                        if (!allZero(buf, at, len)) {
+                            layer.write(pos + at, ByteBuffer.wrap(buf, at, len));
+                        }
+                    }
+                    pos += n;
+                    progress.update(Math.min(pos, size), size);
                 }
-                done += n;
-                progress.update(done, size);
             }
             layer.flush();
+            progress.update(size, size);
         }
         commitNewVolume(name, id, size, null, null);
         return info(name).orElseThrow();

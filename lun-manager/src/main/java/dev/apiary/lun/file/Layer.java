@@ -1,5 +1,6 @@
 package dev.apiary.lun.file;
 
+import dev.apiary.lun.SparseFiles;
 import dev.apiary.lun.VolumeFullException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -166,7 +167,7 @@ abstract sealed class Layer implements AutoCloseable permits RawLayer, OverlayLa
 
     private synchronized SparseFiles.Handle sparse() throws IOException {
         if (sparse == null && SparseFiles.available()) {
-            sparse = new SparseFiles.Handle(dataFile);
+            sparse = new SparseFiles.Handle(dataFile, true);
         }
         return sparse;
     }

@@ -1,5 +1,6 @@
 package dev.apiary.lun.rbd;
 
+import dev.apiary.lun.SparseFiles;
 import dev.apiary.lun.StoreException;
 import dev.apiary.lun.StoreException.Reason;
 import dev.apiary.lun.VolumeStore;
@@ -10,12 +11,14 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code rbd import}: streams a raw image file into a new volume. Blocks of zeros are not written
- * (the new image reads as zeros already), so a golden image takes only the space of its content.
+ * {@code rbd import}: streams a raw image file into a new volume. Holes are not read and blocks of
+ * zeros are not written (the new image reads as zeros already), so a golden image takes only the
+ * space of its content.
  * Up to {@link #BUFFERS} chunks are in flight at once, each as aio writes of its non-zero runs.
  */
 final class RbdImport {
@@ -54,10 +57,14 @@ final class RbdImport {
             inFlight[i] = new ArrayList<>();
         }
         try (FileChannel in = FileChannel.open(source); RbdVolume v = (RbdVolume) store.open(name)) {
+            // Only the source's allocated ranges are read: its holes read as zeros, as the new image does.
+            Iterator<SparseFiles.Extent> extents = SparseFiles.dataExtents(source).iterator();
+            SparseFiles.Extent extent = extents.hasNext() ? extents.next() : null;
             long pos = 0;
-            for (int slot = 0; pos < size; slot = (slot + 1) % BUFFERS) {
+            for (int slot = 0; extent != null; slot = (slot + 1) % BUFFERS) {
+                pos = Math.max(pos, extent.start() - extent.start() % BLOCK);
                 finish(v, inFlight[slot], endOf[slot], size, progress); // the buffer is free again
-                ByteBuffer b = bufs[slot].clear();
+                ByteBuffer b = bufs[slot].clear().limit((int) Math.min(CHUNK, size - pos));
                 while (b.hasRemaining() && in.read(b, pos + b.position()) > 0) {
                     // read the chunk fully
                 }
@@ -82,6 +89,9 @@ final class RbdImport {
                 }
                 pos += b.limit();
                 endOf[slot] = pos;
+                while (extent != null && extent.end() <= pos) {
+                    extent = extents.hasNext() ? extents.next() : null;
+                }
             }
             for (int i = 0; i < BUFFERS; i++) {
                 finish(v, inFlight[i], 0, size, Progress.NONE);

@@ -1,18 +1,23 @@
-package dev.apiary.lun.file;
+package dev.apiary.lun;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The two sparse-file calls the JDK lacks, through JNA: fallocate(FALLOC_FL_PUNCH_HOLE) to give
  * an unmapped range's space back to the filesystem, and lseek(SEEK_DATA/SEEK_HOLE) to find what is
- * allocated (for {@code rbd du} and GET LBA STATUS). Where they are missing (not Linux, or a
- * filesystem without holes) callers fall back: zeros are written instead of a hole.
+ * allocated (for {@code rbd du}, GET LBA STATUS, and imports that read only what a file holds).
+ * Where they are missing (not Linux, or a filesystem without holes) callers fall back: zeros are
+ * written instead of a hole, and a whole file is read.
  */
-final class SparseFiles {
+public final class SparseFiles {
+    private static final int O_RDONLY = 0;
     private static final int O_RDWR = 2;
     private static final int O_CLOEXEC = 02000000;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
@@ -44,26 +49,56 @@ final class SparseFiles {
 
     private static native long lseek(int fd, long offset, int whence) throws LastErrorException;
 
-    static boolean available() {
+    public static boolean available() {
         return AVAILABLE;
     }
 
+    /** A range of a file's bytes, {@code [start, end)}. */
+    public record Extent(long start, long end) {}
+
+    /**
+     * The allocated ranges of {@code file}, in order: all an import needs to read, since a hole
+     * reads as zeros. The whole file where holes cannot be asked for. (A range may still hold
+     * zeros: preallocated or written ones.)
+     */
+    public static List<Extent> dataExtents(Path file) throws IOException {
+        long size = Files.size(file);
+        if (!AVAILABLE) {
+            return size == 0 ? List.of() : List.of(new Extent(0, size));
+        }
+        List<Extent> extents = new ArrayList<>();
+        try (Handle h = new Handle(file, false)) {
+            for (long pos = 0; pos < size; ) {
+                long data = h.nextData(pos);
+                if (data < 0 || data >= size) {
+                    break;
+                }
+                long hole = h.nextHole(data);
+                long end = hole < 0 ? size : Math.min(hole, size);
+                extents.add(new Extent(data, end));
+                pos = end;
+            }
+        }
+        return extents;
+    }
+
     /** A descriptor of its own on the file, for hole punching and extent queries. */
-    static final class Handle implements AutoCloseable {
+    public static final class Handle implements AutoCloseable {
         private final int fd;
         private final Path path;
 
-        Handle(Path path) throws IOException {
+        /** Opens {@code path} for writing (hole punching) or, with {@code writable} false, only for queries. */
+        public Handle(Path path, boolean writable) throws IOException {
             this.path = path;
             try {
-                this.fd = open(path.toString(), O_RDWR | O_CLOEXEC);
+                this.fd = open(path.toString(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
             } catch (LastErrorException e) {
                 throw new IOException(path + ": open failed (errno " + e.getErrorCode() + ")", e);
             }
         }
 
         /** Frees {@code [offset, offset + length)}; it then reads as zeros. False if the filesystem cannot. */
-        boolean punch(long offset, long length) throws IOException {
+        public boolean punch(long offset, long length) throws IOException {
             try {
                 fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
                 return true;
@@ -76,12 +111,12 @@ final class SparseFiles {
         }
 
         /** The next allocated byte at or after {@code offset}, or -1 if there is none. */
-        long nextData(long offset) throws IOException {
+        public long nextData(long offset) throws IOException {
             return seek(offset, SEEK_DATA);
         }
 
         /** The next hole at or after {@code offset} (the end of the file counts as one). */
-        long nextHole(long offset) throws IOException {
+        public long nextHole(long offset) throws IOException {
             return seek(offset, SEEK_HOLE);
         }
 
@@ -97,7 +132,7 @@ final class SparseFiles {
         }
 
         /** Allocated bytes in {@code [offset, end)}. */
-        long allocated(long offset, long end) throws IOException {
+        public long allocated(long offset, long end) throws IOException {
             long total = 0;
             long pos = offset;
             while (pos < end) {
