@@ -55,7 +55,7 @@ final class DemoTimeline {
                     if (mac.equalsIgnoreCase(w.path("mac").asText())) {
                         worker = w.path("name").asText();
                         events.add(new Event(since(w.path("createdAt")), "enrolled " + mac + " as " + worker
-                                + ": root cloned from " + w.path("image").asText() + ", a blank data volume,"
+                                + ": root cloned from " + w.path("image").asText() + ", an empty ext4 data volume,"
                                 + " its own IQN and CHAP secrets, an export only it may log in to"));
                     }
                 }

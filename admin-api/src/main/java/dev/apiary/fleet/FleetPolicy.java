@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param namePattern the new worker's name, {@code %d} replaced by the lowest unused number
  * @param iqnPrefix prefix of the initiator and target names given to workers (RFC 3720 §3.2.6.3.1)
  * @param image the snapshot new roots are cloned from, "volume@snapshot"; null until one exists
- * @param dataSize bytes of each worker's blank data volume (LUN 1)
+ * @param dataSize bytes of each worker's data volume (LUN 1), made with an empty ext4 on it
  */
 public record FleetPolicy(Enrollment enrollment, String namePattern, String iqnPrefix, String image, long dataSize) {
     public enum Enrollment { AUTO, APPROVE, OFF }

@@ -46,6 +46,7 @@ public final class FleetService {
     private final Upgrades upgrades;
     private final Rollouts rollouts;
     private final DiskKernels kernels;
+    private final DataVolumes dataVolumes;
 
     /** The operation conflicts with the worker's state or with another operation on it (HTTP 409). */
     public static final class Conflict extends RuntimeException {
@@ -76,6 +77,7 @@ public final class FleetService {
         this.upgrades = new Upgrades(this, inventory, store, clock);
         this.rollouts = new Rollouts(this, inventory, clock);
         this.kernels = new DiskKernels(store);
+        this.dataVolumes = new DataVolumes(store);
     }
 
     /** The volume a READY worker boots as LUN 0: its root, or in a maintenance boot the image head it upgrades. */
@@ -258,7 +260,7 @@ public final class FleetService {
 
     /**
      * A machine booted that the inventory does not know: enroll it by policy. AUTO: a READY
-     * worker with its root cloned from the fleet's image and a blank data volume; APPROVE: a
+     * worker with its root cloned from the fleet's image and a data volume (an empty ext4: {@link DataVolumes}); APPROVE: a
      * PENDING worker without volumes. A MAC already known returns its worker unchanged.
      */
     public synchronized Worker enroll(String mac) throws IOException {
@@ -504,7 +506,7 @@ public final class FleetService {
         try {
             store.clone(image[0], image[1], root);
             Failpoint.hit("enroll.after-clone");
-            store.create(data, policy.dataSize());
+            dataVolumes.create(data, policy.dataSize());
         } catch (IOException | RuntimeException e) {
             undo(enrolling.name(), id, List.of(root, data));
             throw e;

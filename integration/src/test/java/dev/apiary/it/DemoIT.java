@@ -53,7 +53,7 @@ class DemoIT {
                 "console  initramfs: iscsistart logged in from the iBFT",
                 "console  root filesystem mounted from the iSCSI LUN",
                 "console  systemd started",
-                "console  APIARY-DATA formatted ext4 /dev/sdb at /var/lib/rancher",
+                "console  APIARY-DATA mounted new ext4 /dev/sdb at /var/lib/rancher",
                 "console  APIARY-WORKER-UP worker1 version=demo-it data=/var/lib/rancher",
                 "console  powered off");
         assertThat(demo.out()).containsSubsequence("api      enrolled 52:54:00:de:00:01 as worker1",

@@ -354,7 +354,7 @@ class RbdGatewaysIT {
                 .contains("APIARY-ISCSI 2 portals, 1 logged in: " + GW1 + ":3260 ok, " + GW2 + ":3260 ")
                 .containsPattern("APIARY-MULTIPATH root=\\S+\\(1/1 paths running\\) data=\\S+\\(1/1 paths running\\)")
                 .contains("APIARY-WORKER-UP worker1 version=v1 data=/var/lib/rancher")
-                .contains("APIARY-DATA formatted ext4 /dev/dm-");
+                .contains("APIARY-DATA mounted new ext4 /dev/dm-");
         vm.awaitOff();
 
         // Its LUNs are on the live gateway; the dead one owns nothing. (The APIARY-ISCSI line is

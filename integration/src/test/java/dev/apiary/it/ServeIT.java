@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code apiary serve} as a user runs it: an unknown MAC asks for its boot script, the fleet
- * enrolls it (a root cloned from the golden image, a blank data volume, its own IQN and CHAP
+ * enrolls it (a root cloned from the golden image, a data volume with an empty ext4, its own IQN and CHAP
  * secrets), and libiscsi logs in with exactly what the script says and reads the golden image's
  * bytes. The inventory survives a restart; another initiator name is refused.
  */

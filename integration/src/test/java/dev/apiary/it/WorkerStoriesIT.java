@@ -116,7 +116,7 @@ class WorkerStoriesIT {
             String name = vm == a ? "worker1" : "worker2";
             String serial = vm.await(UP);
             assertThat(serial).contains(UP + name + " version=v1 data=/var/lib/rancher")
-                    .contains("APIARY-DATA formatted ext4").contains("APIARY-TEST-P version=1.0");
+                    .contains("APIARY-DATA mounted new ext4").contains("APIARY-TEST-P version=1.0");
             Matcher story = story(serial);
             assertThat(story.group(1) + " " + story.group(2) + " " + story.group(3)).isEqualTo(name + " absent absent");
             vm.awaitOff();
