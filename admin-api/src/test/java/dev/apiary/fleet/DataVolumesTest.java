@@ -54,9 +54,9 @@ class DataVolumesTest {
         assertThat(a.uuid).as("each worker's filesystem has its own UUID").isNotEqualTo(b.uuid);
 
         Path raw = copyOut("a.data");
-        Tools.Result fsck = Tools.run("e2fsck", "-fn", raw.toString());
+        Tools.Result fsck = Tools.run(DataVolumes.locate("e2fsck"), "-fn", raw.toString());
         assertThat(fsck.exit()).as(fsck.output()).isZero();
-        Tools.Result dump = Tools.run("dumpe2fs", raw.toString());
+        Tools.Result dump = Tools.run(DataVolumes.locate("dumpe2fs"), raw.toString());
         assertThat(dump.exit()).as(dump.output()).isZero();
         assertThat(dump.output()).contains("Filesystem volume name:   apiary-data")
                 .contains("Filesystem UUID:          " + a.uuid);

@@ -66,20 +66,9 @@ public final class SparseFiles {
         if (!AVAILABLE) {
             return size == 0 ? List.of() : List.of(new Extent(0, size));
         }
-        List<Extent> extents = new ArrayList<>();
         try (Handle h = new Handle(file, false)) {
-            for (long pos = 0; pos < size; ) {
-                long data = h.nextData(pos);
-                if (data < 0 || data >= size) {
-                    break;
-                }
-                long hole = h.nextHole(data);
-                long end = hole < 0 ? size : Math.min(hole, size);
-                extents.add(new Extent(data, end));
-                pos = end;
-            }
+            return h.extents(0, size);
         }
-        return extents;
     }
 
     /** A descriptor of its own on the file, for hole punching and extent queries. */
@@ -133,7 +122,12 @@ public final class SparseFiles {
 
         /** Allocated bytes in {@code [offset, end)}. */
         public long allocated(long offset, long end) throws IOException {
-            long total = 0;
+            return extents(offset, end).stream().mapToLong(e -> e.end() - e.start()).sum();
+        }
+
+        /** The allocated ranges within {@code [offset, end)}, in order. */
+        public List<Extent> extents(long offset, long end) throws IOException {
+            List<Extent> extents = new ArrayList<>();
             long pos = offset;
             while (pos < end) {
                 long data = nextData(pos);
@@ -142,10 +136,10 @@ public final class SparseFiles {
                 }
                 long hole = nextHole(data);
                 long stop = hole < 0 ? end : Math.min(hole, end);
-                total += stop - data;
+                extents.add(new Extent(data, stop));
                 pos = stop;
             }
-            return total;
+            return extents;
         }
 
         @Override
